@@ -1,0 +1,99 @@
+// chat-server: serves one chat room over gRPC until SIGINT or SIGTERM.
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "chat/logging.h"
+#include "chat/server.h"
+
+namespace {
+
+std::chrono::milliseconds Seconds(double seconds) {
+  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  chat::ServerOptions options;
+  std::string log_level = "info";
+  double registration_grace = 30, keepalive_time = 20, keepalive_timeout = 10, drain_timeout = 5;
+
+  CLI::App app{"chat-server: a multi-user chat room served over gRPC.\n"
+               "Stops cleanly on SIGINT or SIGTERM; open streams end with UNAVAILABLE."};
+  app.add_option("--address", options.address, "HOST:PORT to listen on (port 0: any free port)")
+      ->capture_default_str();
+  app.add_option("--threads", options.threads, "Completion-queue threads; 0 means one per CPU core")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--log-level", log_level, "Log level: trace, debug, info, warn, error or off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_option("--max-text-bytes", options.max_text_bytes, "Longest message text accepted, in bytes")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  app.add_option("--max-request-bytes", options.max_request_bytes,
+                 "Largest request accepted at all, in bytes (bigger ones: RESOURCE_EXHAUSTED)")
+      ->capture_default_str()
+      ->check(CLI::Range(2048, 64 << 20));
+  app.add_option("--max-users", options.max_users, "Most registered users at once")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-queue", options.max_queued_messages,
+                 "Messages queued per Listen stream; a stream that overflows it is evicted")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--registration-grace", registration_grace,
+                 "Seconds a registered name waits for its owner to open Listen")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--drain-timeout", drain_timeout,
+                 "Seconds an ending stream may take to drain its last write before it is cancelled")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--keepalive-time", keepalive_time, "Seconds between keepalive pings on a quiet connection")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--keepalive-timeout", keepalive_timeout,
+                 "Seconds to wait for a ping's answer before closing the connection")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  CLI11_PARSE(app, argc, argv);
+
+  options.registration_grace = Seconds(registration_grace);
+  options.drain_timeout = Seconds(drain_timeout);
+  options.keepalive_time = Seconds(keepalive_time);
+  options.keepalive_timeout = Seconds(keepalive_timeout);
+
+  spdlog::set_default_logger(spdlog::stderr_color_mt("chat-server"));
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  chat::RouteGrpcLogsToSpdlog();
+
+  // Block the stop signals before any thread starts, so that every thread inherits the mask and
+  // only sigwait() below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto server = chat::Server::Start(options);
+  if (!server.ok()) {
+    fmt::print(stderr, "chat-server: {}\n", server.status().message());
+    return 1;
+  }
+  fmt::print("chat-server listening on {}\n", (*server)->address());
+  std::fflush(stdout);
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  spdlog::info("{}: stopping", strsignal(signal));
+  (*server)->Shutdown(std::chrono::milliseconds(500));
+  return 0;
+}

@@ -1,0 +1,131 @@
+// A client of a chat server.
+//
+//   chat::ClientOptions options;
+//   options.server_address = "localhost:50051";
+//   chat::Client client(options);
+//   auto reply = client.AddUser("alice");
+//   if (reply.ok() && reply->code == chat::RegistrationCode::kAdded) {
+//     auto stream = client.Listen();            // or Listen(on_message, on_end)
+//     client.Send("hello");
+//     while (auto message = (*stream)->Next(std::chrono::seconds(1))) { ... }
+//   }
+//
+// The server knows a client by its connection, so every Client opens a connection of its own, even
+// next to other Clients in the same process: several Clients are several users.
+#ifndef CHAT_CLIENT_H_
+#define CHAT_CLIENT_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chat/message.h"
+#include "chat/status.h"
+
+namespace chat {
+
+struct ClientOptions {
+  // HOST:PORT of the server.
+  std::string server_address = "localhost:50051";
+  // Deadline of each AddUser, Send and ListUsers call, and of Listen's wait for the server to accept
+  // the stream. A call that runs out answers DEADLINE_EXCEEDED.
+  std::chrono::milliseconds rpc_timeout{10000};
+  // HTTP/2 keepalive, so that a dead server is noticed and a quiet connection survives NAT and
+  // proxies. The server refuses pings more frequent than every 10 s.
+  std::chrono::milliseconds keepalive_time{20000};
+  std::chrono::milliseconds keepalive_timeout{10000};
+};
+
+// Called with every message of a Listen stream, in room order, one at a time, on a gRPC thread.
+// The next message is not read until it returns, so a handler that blocks stalls only its own
+// stream (and eventually gets it evicted by the server).
+using MessageHandler = std::function<void(const ChatMessage& message)>;
+// Called once when a Listen stream ends by itself (server shutdown, eviction, lost connection),
+// with the reason; never when the stream ends because its Subscription was destroyed.
+using EndHandler = std::function<void(const Status& reason)>;
+
+// A running Listen stream that delivers to handlers. Destroying it cancels the stream and waits
+// until no handler is running, so it must not be destroyed from inside a handler.
+class Subscription {
+ public:
+  class Impl;
+  explicit Subscription(std::unique_ptr<Impl> impl);
+  ~Subscription();
+
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// A running Listen stream read like an iterator. Messages wait in an unbounded queue until Next()
+// takes them. Thread-safe; destroying it cancels the stream.
+class MessageStream {
+ public:
+  class Impl;
+  explicit MessageStream(std::unique_ptr<Impl> impl);
+  ~MessageStream();
+
+  MessageStream(const MessageStream&) = delete;
+  MessageStream& operator=(const MessageStream&) = delete;
+
+  // The next message, waiting at most `timeout` for it. nullopt when time ran out or the stream has
+  // ended and every message was taken; ended() tells which.
+  std::optional<ChatMessage> Next(std::chrono::milliseconds timeout);
+
+  // True once the stream has ended and Next() has nothing more to give.
+  bool ended() const;
+
+  // Why the stream ended (OK while it runs).
+  Status status() const;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Thread safety: every method may be called from any thread, concurrently.
+class Client {
+ public:
+  explicit Client(ClientOptions options);
+  ~Client();
+
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  const std::string& server_address() const;
+
+  // Waits until the connection to the server is up. UNAVAILABLE when it is not within `timeout`.
+  Status WaitForConnection(std::chrono::milliseconds timeout);
+
+  // Asks for `name`. The answer is OK with code kAdded, kTaken or kInvalid and a sentence for the
+  // person; an error status only when the call itself failed (server unreachable, user limit).
+  // Registering again from the same Client swaps the old name for the new one.
+  Result<Registration> AddUser(std::string_view name);
+
+  // Sends `text` to the room, or to one user when it starts with "@name ". Returns the room
+  // sequence number the server gave the message. FAILED_PRECONDITION before AddUser succeeded;
+  // INVALID_ARGUMENT, NOT_FOUND or RESOURCE_EXHAUSTED with a readable message otherwise.
+  Result<std::uint64_t> Send(std::string_view text);
+
+  // The registered users, sorted ignoring case.
+  Result<std::vector<std::string>> ListUsers();
+
+  // Opens the room stream and returns once the server has accepted it: every message the server
+  // accepts from then on is delivered. ALREADY_EXISTS when this Client is listening already.
+  Result<std::unique_ptr<Subscription>> Listen(MessageHandler on_message, EndHandler on_end);
+  Result<std::unique_ptr<MessageStream>> Listen();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chat
+
+#endif  // CHAT_CLIENT_H_

@@ -1,0 +1,34 @@
+#ifndef CHAT_SRC_CALL_ENVIRONMENT_H_
+#define CHAT_SRC_CALL_ENVIRONMENT_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include <grpcpp/server_context.h>
+
+#include "chat.grpc.pb.h"
+#include "chat/server.h"
+#include "room.h"
+
+namespace chat {
+
+// Counters the call objects keep for Server::stats().
+struct CallCounters {
+  std::atomic<std::uint64_t> deliveries{0};  // messages written to Listen streams
+  std::atomic<std::size_t> listen_calls{0};  // Listen calls arrived and not yet freed
+};
+
+// What every call object on one completion queue works with. All pointers outlive every call
+// object: the server frees them only after its completion queues are drained.
+struct CallEnvironment {
+  Chat::AsyncService* service;
+  grpc::ServerCompletionQueue* queue;
+  Room* room;
+  const ServerOptions* options;
+  CallCounters* counters;
+};
+
+}  // namespace chat
+
+#endif  // CHAT_SRC_CALL_ENVIRONMENT_H_

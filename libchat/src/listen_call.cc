@@ -1,0 +1,184 @@
+#include "listen_call.h"
+
+#include <chrono>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "wire.h"
+
+namespace chat {
+
+void ListenCall::Spawn(const CallEnvironment& env) {
+  auto* call = new ListenCall(env);
+  // Must precede the request; its tag comes back only if a call actually arrives.
+  call->context_.AsyncNotifyWhenDone(call->on_done_.tag());
+  env.service->RequestListen(&call->context_, &call->request_, &call->writer_, env.queue, env.queue,
+                             call->on_request_.tag());
+}
+
+ListenCall::ListenCall(const CallEnvironment& env) : env_(env), writer_(&context_) {}
+
+ListenCall::~ListenCall() {
+  if (state_ != State::kWaitingForCall) env_.counters->listen_calls.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ListenCall::OnRequest(bool ok) {
+  if (!ok) {  // no call arrived (the server is shutting down), so no done notification will either
+    delete this;
+    return;
+  }
+  Spawn(env_);
+  env_.counters->listen_calls.fetch_add(1, std::memory_order_relaxed);
+  peer_ = context_.peer();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    state_ = State::kSubscribing;
+    outstanding_ = 1;  // the request is back; the done notification is now outstanding
+  }
+
+  // Not under mu_: the room calls Deliver and Close with its own lock held, and its lock comes
+  // first. The done notification cannot overtake this handler: it runs on this queue's only thread.
+  const Status subscribed = env_.room->Subscribe(peer_, this);
+
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!subscribed.ok()) {
+    finish_status_ = ToGrpcStatus(subscribed);
+    FinishLocked();
+    return;
+  }
+  if (state_ == State::kDraining) {  // the room closed the stream before we got here
+    FinishLocked();
+    return;
+  }
+  subscribed_ = true;
+  state_ = State::kStreaming;
+  // The initial metadata tells the client the stream is accepted. It occupies the write slot, so
+  // messages delivered meanwhile wait in the queue.
+  write_in_flight_ = true;
+  ++outstanding_;
+  writer_.SendInitialMetadata(on_write_done_.tag());
+}
+
+bool ListenCall::Deliver(const MessagePtr& message) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (state_ != State::kSubscribing && state_ != State::kStreaming) return true;  // ending anyway
+  if (queue_.size() >= env_.options->max_queued_messages) return false;
+  queue_.push_back(message);
+  if (state_ == State::kStreaming) WriteNextLocked();
+  return true;
+}
+
+void ListenCall::Close(const Status& reason) {
+  std::lock_guard<std::mutex> lock(mu_);
+  subscribed_ = false;  // the room has let go of this call
+  if (state_ != State::kSubscribing && state_ != State::kStreaming) return;
+  finish_status_ = ToGrpcStatus(reason);
+  queue_.clear();
+  if (state_ == State::kSubscribing) {  // OnRequest finishes once it sees kDraining
+    state_ = State::kDraining;
+    return;
+  }
+  if (!write_in_flight_) {
+    FinishLocked();
+    return;
+  }
+  // Finish may not overlap a write. A client that stopped reading may never let the write complete,
+  // so give it drain_timeout and then cancel the call.
+  state_ = State::kDraining;
+  drain_alarm_armed_ = true;
+  ++outstanding_;
+  drain_alarm_.Set(env_.queue, std::chrono::system_clock::now() + env_.options->drain_timeout,
+                   on_drain_deadline_.tag());
+}
+
+void ListenCall::OnWriteDone(bool ok) {
+  std::unique_lock<std::mutex> lock(mu_);
+  write_in_flight_ = false;
+  if (ok && std::exchange(writing_message_, false)) {
+    env_.counters->deliveries.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (!ok) {  // the stream is broken: the client is gone, and the done notification will follow
+    state_ = State::kFinishing;
+    queue_.clear();
+    StopDrainAlarmLocked();
+  } else if (state_ == State::kDraining) {
+    StopDrainAlarmLocked();
+    FinishLocked();
+  } else if (state_ == State::kStreaming) {
+    WriteNextLocked();
+  }
+  if (CompleteOperationLocked()) {
+    lock.unlock();
+    delete this;
+  }
+}
+
+void ListenCall::OnFinishDone(bool /*ok*/) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (CompleteOperationLocked()) {
+    lock.unlock();
+    delete this;
+  }
+}
+
+void ListenCall::OnDone(bool /*ok*/) {
+  bool unsubscribe = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+    unsubscribe = std::exchange(subscribed_, false);
+    if (state_ == State::kStreaming) state_ = State::kFinishing;  // nobody is reading any more
+    queue_.clear();
+    StopDrainAlarmLocked();
+  }
+  // The done notification is still counted in outstanding_, so this call stays alive while the
+  // room lets go of it; after Unsubscribe returns the room never calls it again.
+  if (unsubscribe) env_.room->Unsubscribe(peer_, this);
+
+  std::unique_lock<std::mutex> lock(mu_);
+  if (CompleteOperationLocked()) {
+    lock.unlock();
+    delete this;
+  }
+}
+
+void ListenCall::OnDrainDeadline(bool ok) {
+  std::unique_lock<std::mutex> lock(mu_);
+  drain_alarm_armed_ = false;
+  if (ok && state_ == State::kDraining) {  // fired, not cancelled: the write is stuck
+    spdlog::info("cancelling the stream of {}: its last write did not drain in {} ms", peer_,
+                 env_.options->drain_timeout.count());
+    context_.TryCancel();
+  }
+  if (CompleteOperationLocked()) {
+    lock.unlock();
+    delete this;
+  }
+}
+
+void ListenCall::WriteNextLocked() {
+  if (write_in_flight_ || queue_.empty()) return;
+  ToWire(*queue_.front(), &wire_message_);
+  queue_.pop_front();
+  write_in_flight_ = true;
+  writing_message_ = true;
+  ++outstanding_;
+  writer_.Write(wire_message_, on_write_done_.tag());
+}
+
+void ListenCall::FinishLocked() {
+  state_ = State::kFinishing;
+  ++outstanding_;
+  writer_.Finish(*finish_status_, on_finish_done_.tag());
+}
+
+void ListenCall::StopDrainAlarmLocked() {
+  if (!drain_alarm_armed_) return;
+  drain_alarm_armed_ = false;
+  drain_alarm_.Cancel();  // its tag still comes back, with ok == false
+}
+
+bool ListenCall::CompleteOperationLocked() { return --outstanding_ == 0; }
+
+}  // namespace chat

@@ -1,0 +1,105 @@
+// Listen: one server-streaming call, and the room's Subscriber for it.
+//
+//   kWaitingForCall --request ok--> kSubscribing --room accepts--> kStreaming <--+
+//        |                              |                             |  write done: next write
+//        | request !ok                  | room refuses                 +-----------+
+//        v                              |                             |
+//      freed                            |                     Close() by the room (eviction,
+//                                       |                     shutdown) or a write failed
+//                                       v                             v
+//                                  kFinishing <--write done-- kDraining (a write is in flight;
+//                                       |                      its deadline alarm is armed)
+//                                       v
+//                       freed once every operation came back
+//
+// Operations outstanding at once: the done notification (from the moment the call arrives until
+// it ends), at most one write or initial-metadata send, at most one Finish, at most one alarm.
+// outstanding_ counts them; the object frees itself when the count falls to zero, never on the
+// done notification alone. The room forgets the call before it is freed: the done notification
+// calls Room::Unsubscribe unless the room already dropped it by calling Close().
+//
+// Threading: the completion-queue thread runs the On* handlers; the room calls Deliver and Close
+// from any thread with its own lock held. mu_ guards every field below it. Lock order is
+// Room::mu_ then mu_, so no code here calls the Room while holding mu_.
+#ifndef CHAT_SRC_LISTEN_CALL_H_
+#define CHAT_SRC_LISTEN_CALL_H_
+
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <grpcpp/alarm.h>
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/async_stream.h>
+
+#include "call_environment.h"
+#include "operation.h"
+#include "room.h"
+
+namespace chat {
+
+class ListenCall final : public Subscriber {
+ public:
+  // Creates a call object waiting for the next Listen on env.queue; it frees itself.
+  static void Spawn(const CallEnvironment& env);
+
+  // Subscriber: called by the room with its lock held.
+  bool Deliver(const MessagePtr& message) override;
+  void Close(const Status& reason) override;
+
+ private:
+  enum class State {
+    kWaitingForCall,  // RequestListen pending
+    kSubscribing,     // the call arrived; joining the room. Deliveries queue up, nothing is written
+    kStreaming,       // writing the queue, one message at a time
+    kDraining,        // ending with finish_status_ once the write in flight comes back
+    kFinishing,       // Finish sent, or the stream broke: waiting for the last completions
+  };
+
+  explicit ListenCall(const CallEnvironment& env);
+  ~ListenCall() override;
+
+  void OnRequest(bool ok);
+  void OnWriteDone(bool ok);  // a message write or the initial-metadata send
+  void OnFinishDone(bool ok);
+  void OnDone(bool ok);
+  void OnDrainDeadline(bool ok);
+
+  // Starts writing the front of the queue unless a write is in flight or the queue is empty.
+  void WriteNextLocked();
+  void FinishLocked();
+  void StopDrainAlarmLocked();
+  // Marks one operation as come back. True when it was the last: the caller must then unlock and
+  // free the object.
+  bool CompleteOperationLocked();
+
+  const CallEnvironment env_;
+  grpc::ServerContext context_;
+  ListenRequest request_;
+  grpc::ServerAsyncWriter<Message> writer_;
+  std::string peer_;  // set when the call arrives, constant afterwards
+
+  BoundOperation<ListenCall> on_request_{this, &ListenCall::OnRequest};
+  BoundOperation<ListenCall> on_write_done_{this, &ListenCall::OnWriteDone};
+  BoundOperation<ListenCall> on_finish_done_{this, &ListenCall::OnFinishDone};
+  BoundOperation<ListenCall> on_done_{this, &ListenCall::OnDone};
+  BoundOperation<ListenCall> on_drain_deadline_{this, &ListenCall::OnDrainDeadline};
+
+  std::mutex mu_;
+  State state_ = State::kWaitingForCall;
+  int outstanding_ = 1;           // the request
+  bool write_in_flight_ = false;  // one write at a time per stream
+  bool writing_message_ = false;  // the write in flight is a message, not the initial metadata
+  bool subscribed_ = false;       // the room holds a pointer to this call
+  bool done_ = false;             // the done notification came back
+  bool drain_alarm_armed_ = false;
+  std::deque<MessagePtr> queue_;  // behind the write in flight; at most options->max_queued_messages
+  std::optional<grpc::Status> finish_status_;
+  Message wire_message_;  // serialized by Write() before it returns, so one is reused for all
+  grpc::Alarm drain_alarm_;
+};
+
+}  // namespace chat
+
+#endif  // CHAT_SRC_LISTEN_CALL_H_

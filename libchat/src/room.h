@@ -1,0 +1,160 @@
+// The room: who is here, under which name, on which connection, and who receives what.
+//
+// Pure logic: no gRPC. The server's call objects translate RPCs into Room calls, and Listen streams
+// take part as Subscribers, so tests drive a Room with fake subscribers and a fake clock.
+//
+// Threading: every public method may be called from any thread. One mutex, mu_, guards all state.
+// Subscriber::Deliver and Subscriber::Close are called with mu_ held; that is what gives every
+// subscriber the same order. Lock order is Room::mu_ before any subscriber's own lock, so a
+// subscriber must never call into the Room from Deliver or Close.
+#ifndef CHAT_SRC_ROOM_H_
+#define CHAT_SRC_ROOM_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "chat/message.h"
+#include "chat/status.h"
+
+namespace chat {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+using MessagePtr = std::shared_ptr<const ChatMessage>;
+
+// One Listen stream, as the room sees it.
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+
+  // Queues `message` for delivery. Returns false when the subscriber cannot take it (its queue is
+  // full); the room then evicts it. Called with the room's lock held: must not block.
+  virtual bool Deliver(const MessagePtr& message) = 0;
+
+  // Ends the stream with `reason` (RESOURCE_EXHAUSTED on eviction, UNAVAILABLE on shutdown). Called
+  // at most once, with the room's lock held; afterwards the room holds no reference to the
+  // subscriber.
+  virtual void Close(const Status& reason) = 0;
+};
+
+struct RoomOptions {
+  std::size_t max_text_bytes = 4096;
+  std::size_t max_users = 20000;
+  // How long a name stays bound to a connection that has not opened Listen.
+  std::chrono::milliseconds registration_grace{30000};
+
+  // Called with the room's lock held whenever a registration deadline is set, so that a timer can
+  // call ExpireRegistrations() in time. Must not call into the Room.
+  std::function<void(SteadyTime deadline)> on_deadline;
+
+  // Time sources; tests replace them.
+  std::function<SteadyTime()> steady_now = [] { return std::chrono::steady_clock::now(); };
+  std::function<std::chrono::system_clock::time_point()> system_now = [] {
+    return std::chrono::system_clock::now();
+  };
+};
+
+class Room {
+ public:
+  explicit Room(RoomOptions options);
+
+  Room(const Room&) = delete;
+  Room& operator=(const Room&) = delete;
+
+  // AddUser: binds `name` to the connection `peer`, announcing a join (or, when the peer had
+  // another name, a rename that frees the old one). Returns kAdded, kTaken or kInvalid with a
+  // sentence for the person; RESOURCE_EXHAUSTED when the room is full, UNAVAILABLE once closed.
+  Result<Registration> Register(const std::string& peer, std::string_view name);
+
+  // SendMessage: accepts `text` from the user bound to `peer` and routes it: "@name text" to the
+  // sender and that user, anything else to every subscriber. `claimed_name`, when not empty, must
+  // be the sender's own name. Returns the message's room sequence number, or:
+  // FAILED_PRECONDITION (no name bound), PERMISSION_DENIED (claimed another name),
+  // INVALID_ARGUMENT (text or mention malformed), NOT_FOUND (no such recipient), UNAVAILABLE.
+  Result<std::uint64_t> Post(const std::string& peer, std::string_view claimed_name, std::string_view text);
+
+  // Listen: from now on `subscriber` receives every broadcast and every direct message to or from
+  // the name bound to `peer` (peers may listen before registering). One stream per peer:
+  // ALREADY_EXISTS for a second one; UNAVAILABLE once closed. `subscriber` must stay valid until
+  // Unsubscribe() returns or Close() was called on it.
+  Status Subscribe(const std::string& peer, Subscriber* subscriber);
+
+  // The stream of `peer` has ended: forget it and free the peer's name. Does nothing unless
+  // `subscriber` is the peer's current stream (it may have been evicted already).
+  void Unsubscribe(const std::string& peer, Subscriber* subscriber);
+
+  // The registered names, sorted ignoring case.
+  std::vector<std::string> Usernames() const;
+
+  // Frees every name whose connection has not opened Listen within the grace period. Returns when
+  // to call again (the earliest deadline still set), or nullopt when no deadline is set.
+  std::optional<SteadyTime> ExpireRegistrations();
+
+  struct Stats {
+    std::size_t users = 0;
+    std::size_t subscribers = 0;
+    std::uint64_t messages = 0;  // chat and direct messages accepted
+    std::uint64_t evictions = 0;
+  };
+  Stats stats() const;
+
+  // Closes every stream with `reason` and refuses all further calls with UNAVAILABLE.
+  void Close(const Status& reason);
+
+ private:
+  // One connection the room has heard from.
+  struct Peer {
+    std::string folded_name;                    // empty while it has no name
+    Subscriber* subscriber = nullptr;           // its Listen stream, if open
+    std::optional<SteadyTime> listen_deadline;  // set while it has a name but no stream
+  };
+  // One registered name.
+  struct Member {
+    std::string name;  // as registered: the case the user chose
+    std::string peer;
+  };
+  // One open stream, in the order fan-out visits them.
+  struct Listener {
+    Subscriber* subscriber;
+    std::string peer;
+  };
+
+  MessagePtr SequenceLocked(ChatMessage message);
+  std::uint64_t BroadcastLocked(ChatMessage message);  // returns the message id
+  void DeliverLocked(const MessagePtr& message, Subscriber* subscriber);
+  void EvictOverflowingLocked();
+  void BindNameLocked(const std::string& peer, Peer& state, std::string_view name);
+  void ReleaseNameLocked(Peer& state, std::string_view why);
+  void ForgetPeerIfUnusedLocked(const std::string& peer);
+  void RemoveListenerLocked(Subscriber* subscriber);
+
+  const RoomOptions options_;
+
+  mutable std::mutex mu_;
+  bool closed_ = false;
+  std::uint64_t last_id_ = 0;
+  std::unordered_map<std::string, Peer> peers_;      // by peer address
+  std::unordered_map<std::string, Member> members_;  // by folded name
+  std::vector<Listener> listeners_;
+  // Peers by the deadline for opening Listen. Entries are not removed when a peer listens or goes;
+  // ExpireRegistrations() skips those that no longer match the peer's listen_deadline.
+  std::multimap<SteadyTime, std::string> deadlines_;
+  // Subscribers whose Deliver() returned false during the current fan-out, evicted after it.
+  std::vector<Subscriber*> overflowing_;
+  bool evicting_ = false;
+  std::uint64_t messages_ = 0;
+  std::uint64_t evictions_ = 0;
+};
+
+}  // namespace chat
+
+#endif  // CHAT_SRC_ROOM_H_

@@ -1,0 +1,19 @@
+#include "send_message_call.h"
+
+#include <spdlog/spdlog.h>
+
+#include "wire.h"
+
+namespace chat {
+
+grpc::Status SendMessageCall::Handle() {
+  const Result<std::uint64_t> id = env_.room->Post(context_.peer(), request_.user().username(), request_.msg());
+  if (!id.ok()) {
+    spdlog::info("SendMessage from {} refused: {}", context_.peer(), id.status().ToString());
+    return ToGrpcStatus(id.status());
+  }
+  response_.set_id(*id);
+  return grpc::Status::OK;
+}
+
+}  // namespace chat

@@ -1,0 +1,220 @@
+#include "chat/server.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <grpc/grpc.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+#include <spdlog/spdlog.h>
+
+#include "add_user_call.h"
+#include "call_environment.h"
+#include "chat.grpc.pb.h"
+#include "expiry_timer.h"
+#include "list_users_call.h"
+#include "listen_call.h"
+#include "operation.h"
+#include "room.h"
+#include "send_message_call.h"
+
+namespace chat {
+namespace {
+
+Status CheckOptions(const ServerOptions& options) {
+  const auto invalid = [](std::string message) { return Status(StatusCode::kInvalidArgument, std::move(message)); };
+  if (options.threads < 0) return invalid("threads must be 0 (one per core) or more");
+  if (options.max_text_bytes == 0) return invalid("max_text_bytes must be at least 1");
+  if (options.max_request_bytes < options.max_text_bytes + 1024) {
+    return invalid("max_request_bytes must exceed max_text_bytes by at least 1024");
+  }
+  if (options.max_users == 0) return invalid("max_users must be at least 1");
+  if (options.max_queued_messages == 0) return invalid("max_queued_messages must be at least 1");
+  if (options.keepalive_time.count() <= 0 || options.keepalive_timeout.count() <= 0) {
+    return invalid("keepalive_time and keepalive_timeout must be positive");
+  }
+  return Status::Ok();
+}
+
+int ThreadCount(const ServerOptions& options) {
+  if (options.threads > 0) return options.threads;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// "0.0.0.0:0" and 40123 give "0.0.0.0:40123".
+std::string WithPort(const std::string& address, int port) {
+  const std::size_t colon = address.rfind(':');
+  return fmt::format("{}:{}", colon == std::string::npos ? address : address.substr(0, colon), port);
+}
+
+int AsInt(std::chrono::milliseconds duration) { return static_cast<int>(duration.count()); }
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  explicit Impl(const ServerOptions& options);
+  ~Impl();
+
+  Status Start();
+  int port() const { return port_; }
+  std::string address() const { return WithPort(options_.address, port_); }
+  void Shutdown(std::chrono::milliseconds grace);
+  void Wait();
+  ServerStats stats() const;
+
+ private:
+  // The body of each completion-queue thread: runs the handler of every completed operation until
+  // the queue is shut down and drained.
+  static void Serve(grpc::ServerCompletionQueue* queue);
+
+  const ServerOptions options_;
+  Chat::AsyncService service_;
+  CallCounters counters_;
+  std::unique_ptr<Room> room_;
+  std::unique_ptr<ExpiryTimer> expiry_timer_;
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
+  std::unique_ptr<grpc::Server> server_;
+  std::vector<std::thread> threads_;
+  int port_ = 0;
+
+  std::mutex shutdown_mu_;
+  std::condition_variable stopped_cv_;
+  bool shutdown_started_ = false;  // guarded by shutdown_mu_
+  bool stopped_ = false;           // guarded by shutdown_mu_
+};
+
+Server::Impl::Impl(const ServerOptions& options) : options_(options) {
+  RoomOptions room_options;
+  room_options.max_text_bytes = options_.max_text_bytes;
+  room_options.max_users = options_.max_users;
+  room_options.registration_grace = options_.registration_grace;
+  room_options.on_deadline = [this](SteadyTime deadline) { expiry_timer_->RunBy(deadline); };
+  room_ = std::make_unique<Room>(std::move(room_options));
+  expiry_timer_ = std::make_unique<ExpiryTimer>([this] { return room_->ExpireRegistrations(); });
+}
+
+Server::Impl::~Impl() {
+  bool running = false;
+  {
+    std::lock_guard<std::mutex> lock(shutdown_mu_);
+    running = server_ != nullptr && !stopped_;
+  }
+  if (running) Shutdown(std::chrono::milliseconds(100));
+}
+
+Status Server::Impl::Start() {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.address, grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(&service_);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_request_bytes));
+  // gRPC sets SO_REUSEPORT by default, which would let a second server share a port in use.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Ping quiet connections so that a client that vanished without closing its socket is noticed,
+  // its Listen stream ends and its name is freed. Pings go on without calls and without data.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, AsInt(options_.keepalive_time));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, AsInt(options_.keepalive_timeout));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // Clients ping too (every 20 s by default); accept that, but not a ping flood.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+
+  const int threads = ThreadCount(options_);
+  for (int i = 0; i < threads; ++i) queues_.push_back(builder.AddCompletionQueue());
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    for (auto& queue : queues_) {  // no operation was started; shut them down for a clean exit
+      queue->Shutdown();
+      Serve(queue.get());
+    }
+    server_.reset();
+    return Status(StatusCode::kUnavailable,
+                  fmt::format("cannot listen on {}: the port is in use or the address is not of this host",
+                              options_.address));
+  }
+
+  for (auto& queue : queues_) {
+    const CallEnvironment env{&service_, queue.get(), room_.get(), &options_, &counters_};
+    AddUserCall::Spawn(env);
+    SendMessageCall::Spawn(env);
+    ListenCall::Spawn(env);
+    ListUsersCall::Spawn(env);
+    threads_.emplace_back(&Impl::Serve, queue.get());
+  }
+  spdlog::info("serving on {} with {} completion-queue threads", address(), threads);
+  return Status::Ok();
+}
+
+void Server::Impl::Serve(grpc::ServerCompletionQueue* queue) {
+  void* tag = nullptr;
+  bool ok = false;
+  while (queue->Next(&tag, &ok)) Operation::FromTag(tag)->Complete(ok);
+}
+
+// The order matters. The room goes first so that every open stream ends with UNAVAILABLE at once
+// (instead of hanging until the grace period and being cancelled). gRPC's Shutdown then waits for
+// calls still running, cancels them after `grace`, and fails every pending request; it returns
+// only when every call object has been freed, which needs the queue threads still running. Only
+// then may the queues shut down: the threads drain them until Next() returns false.
+void Server::Impl::Shutdown(std::chrono::milliseconds grace) {
+  {
+    std::unique_lock<std::mutex> lock(shutdown_mu_);
+    if (shutdown_started_) {
+      stopped_cv_.wait(lock, [this] { return stopped_; });
+      return;
+    }
+    shutdown_started_ = true;
+  }
+  spdlog::info("shutting down");
+  room_->Close(Status(StatusCode::kUnavailable, "the server is shutting down"));
+  server_->Shutdown(std::chrono::system_clock::now() + grace);
+  for (auto& queue : queues_) queue->Shutdown();
+  for (auto& thread : threads_) thread.join();
+  expiry_timer_.reset();
+  {
+    std::lock_guard<std::mutex> lock(shutdown_mu_);
+    stopped_ = true;
+  }
+  stopped_cv_.notify_all();
+  spdlog::info("stopped");
+}
+
+ServerStats Server::Impl::stats() const {
+  const Room::Stats room = room_->stats();
+  ServerStats stats;
+  stats.users = room.users;
+  stats.subscribers = room.subscribers;
+  stats.streams = counters_.listen_calls.load(std::memory_order_relaxed);
+  stats.messages = room.messages;
+  stats.deliveries = counters_.deliveries.load(std::memory_order_relaxed);
+  stats.evictions = room.evictions;
+  return stats;
+}
+
+void Server::Impl::Wait() {
+  std::unique_lock<std::mutex> lock(shutdown_mu_);
+  stopped_cv_.wait(lock, [this] { return stopped_; });
+}
+
+Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
+  if (Status problem = CheckOptions(options); !problem.ok()) return problem;
+  auto impl = std::make_unique<Impl>(options);
+  if (Status started = impl->Start(); !started.ok()) return started;
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() = default;
+
+int Server::port() const { return impl_->port(); }
+std::string Server::address() const { return impl_->address(); }
+void Server::Shutdown(std::chrono::milliseconds grace) { impl_->Shutdown(grace); }
+void Server::Wait() { impl_->Wait(); }
+ServerStats Server::stats() const { return impl_->stats(); }
+
+}  // namespace chat

@@ -1,0 +1,192 @@
+// Listen through a real server: one order for everybody, the slow-consumer policy, one stream per
+// connection.
+#include <future>
+#include <latch>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "support/raw_chat.h"
+#include "support/test_server.h"
+
+namespace chat::testing {
+namespace {
+
+std::vector<std::uint64_t> ChatIds(const std::vector<ChatMessage>& messages) {
+  std::vector<std::uint64_t> ids;
+  for (const ChatMessage& message : messages) {
+    if (message.kind == MessageKind::kChat) ids.push_back(message.id);
+  }
+  return ids;
+}
+
+// A user whose client opened its stream and then stopped reading: the client of somebody who
+// walked away, or of a machine that cannot keep up.
+struct StalledListener {
+  StalledListener(const TestServer& server, const std::string& name) : chat(server.address()) {
+    MessageResponse registered;
+    REQUIRE(chat.AddUser(name, &registered).ok());
+    REQUIRE(registered.code() == MessageResponse::ADDED);
+    reader = chat.stub().Listen(&context, ListenRequest());
+    reader->WaitForInitialMetadata();
+  }
+
+  RawChat chat;
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<Message>> reader;
+};
+
+// What a flood sent, and what each reader saw of it.
+struct Flood {
+  std::vector<std::uint64_t> sent;
+  std::vector<std::vector<std::uint64_t>> seen;  // the chat ids each reader got, in order
+};
+
+// Sends big messages from `sender` until the room evicts `name`. Every 16 messages it waits for
+// each of `readers` to catch up, so that however loaded the machine, only a subscriber that does
+// not read at all can overflow a queue of more than 16.
+Flood FloodUntilEvicted(TestUser& sender, const std::string& name, const std::vector<TestUser*>& readers) {
+  const std::string filler(3000, 'x');
+  const auto deadline = std::chrono::steady_clock::now() + kPatience;
+  Flood flood;
+  flood.seen.resize(readers.size());
+  const auto catch_up = [&] {
+    for (std::size_t i = 0; i < readers.size(); ++i) {
+      const std::vector<std::uint64_t> ids = ChatIds(readers[i]->ReadThrough(flood.sent.back()));
+      flood.seen[i].insert(flood.seen[i].end(), ids.begin(), ids.end());
+    }
+  };
+  do {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    flood.sent.push_back(sender.Say(filler + " " + std::to_string(flood.sent.size())));
+    if (flood.sent.size() % 16 == 0) catch_up();
+  } while (IsRegistered(sender.client(), name));
+  catch_up();
+  return flood;
+}
+
+TEST_CASE("every subscriber sees the same order over 1000 messages from 4 senders", "[server][listen]") {
+  TestServer server;
+  std::vector<std::unique_ptr<TestUser>> users;
+  for (int i = 0; i < 4; ++i) users.push_back(std::make_unique<TestUser>(server, "user" + std::to_string(i)));
+
+  std::latch start(4);
+  std::vector<std::vector<std::uint64_t>> sent(4);
+  std::vector<std::thread> senders;
+  for (int i = 0; i < 4; ++i) {
+    senders.emplace_back([&, i] {
+      start.arrive_and_wait();
+      for (int n = 0; n < 250; ++n) {
+        const Result<std::uint64_t> id = users[i]->client().Send("n" + std::to_string(n));
+        if (id.ok()) sent[i].push_back(*id);
+      }
+    });
+  }
+  for (std::thread& sender : senders) sender.join();
+
+  std::vector<std::uint64_t> all;
+  for (const auto& ids : sent) all.insert(all.end(), ids.begin(), ids.end());
+  REQUIRE(all.size() == 1000);
+  std::sort(all.begin(), all.end());
+  for (auto& user : users) {
+    INFO(user->name());
+    CHECK(ChatIds(user->ReadThrough(all.back())) == all);
+  }
+}
+
+TEST_CASE("a subscriber that stops reading is evicted with RESOURCE_EXHAUSTED while the others get everything",
+          "[server][listen]") {
+  ServerOptions options = LoopbackOptions();
+  options.max_queued_messages = 64;
+  options.drain_timeout = std::chrono::minutes(1);  // wait for the reader to come back, so it sees why
+  TestServer server(options);
+  TestUser alice(server, "alice"), bob(server, "bob");
+
+  StalledListener stalled(server, "stalled");
+
+  const Flood flood = FloodUntilEvicted(alice, "stalled", {&alice, &bob});
+  CHECK(flood.seen[0] == flood.sent);
+  CHECK(flood.seen[1] == flood.sent);
+  const std::optional<ChatMessage> leave = bob.WaitFor(IsLeaveOf("stalled"));
+  REQUIRE(leave.has_value());
+  CHECK(leave->text == "stalled left (too slow)");
+
+  // Reading again drains what the server had in flight, then the stream ends with the reason.
+  Message message;
+  std::size_t read = 0;
+  while (stalled.reader->Read(&message)) ++read;
+  CHECK(read < flood.sent.size());
+  const grpc::Status ended = stalled.reader->Finish();
+  CHECK(ended.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(ended.error_message() == "too slow: the stream fell too far behind");
+}
+
+TEST_CASE("an evicted stream whose client never reads again is cancelled after the drain timeout",
+          "[server][listen]") {
+  ServerOptions options = LoopbackOptions();
+  options.max_queued_messages = 64;
+  options.drain_timeout = std::chrono::milliseconds(200);
+  TestServer server(options);
+  TestUser alice(server, "alice");
+
+  StalledListener stalled(server, "stalled");
+  REQUIRE(server.server().stats().streams == 2);
+
+  FloodUntilEvicted(alice, "stalled", {&alice});
+  // The client cannot learn of the cancellation before it reads the messages it holds; the server
+  // shows it by freeing the call.
+  CHECK(Eventually([&] { return server.server().stats().streams == 1; }));
+  CHECK(server.server().stats().evictions == 1);
+  stalled.context.TryCancel();
+}
+
+TEST_CASE("a second Listen on one connection is ALREADY_EXISTS and the first keeps working", "[server][listen]") {
+  TestServer server;
+  TestUser alice(server, "alice");
+  const Result<std::unique_ptr<MessageStream>> second = alice.client().Listen();
+  CHECK(second.status() == Status(StatusCode::kAlreadyExists, "this connection is already listening"));
+  CHECK(alice.WaitFor(HasId(alice.Say("still here"))).has_value());
+}
+
+TEST_CASE("a stream opened before registering gets the room, and direct messages once registered", "[server][listen]") {
+  TestServer server;
+  TestUser alice(server, "alice");
+  auto early = server.NewClient();
+  Result<std::unique_ptr<MessageStream>> stream = early->Listen();
+  REQUIRE(stream.ok());
+  const std::uint64_t hello = alice.Say("hello, whoever listens");
+  REQUIRE(early->AddUser("erin")->code == RegistrationCode::kAdded);
+  const std::uint64_t welcome = alice.Say("@erin welcome");
+  std::vector<std::uint64_t> seen;
+  while (seen.empty() || seen.back() != welcome) {
+    const std::optional<ChatMessage> message = (*stream)->Next(kPatience);
+    REQUIRE(message.has_value());
+    seen.push_back(message->id);
+  }
+  CHECK(std::find(seen.begin(), seen.end(), hello) != seen.end());
+}
+
+TEST_CASE("a handler that blocks holds up its own stream only", "[client]") {
+  TestServer server;
+  TestUser alice(server, "alice"), bob(server, "bob");
+  auto blocked_client = server.NewClient();
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> entered;
+  std::once_flag entered_once;
+  auto blocked = blocked_client->Listen(
+      [&](const ChatMessage&) {
+        std::call_once(entered_once, [&] { entered.set_value(); });
+        released.wait();
+      },
+      nullptr);
+  REQUIRE(blocked.ok());
+
+  alice.Say("first");
+  REQUIRE(entered.get_future().wait_for(kPatience) == std::future_status::ready);
+  for (int i = 0; i < 20; ++i) CHECK(bob.WaitFor(HasId(alice.Say("more " + std::to_string(i)))).has_value());
+  release.set_value();
+}
+
+}  // namespace
+}  // namespace chat::testing

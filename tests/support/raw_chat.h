@@ -1,0 +1,33 @@
+// A client on the generated stub, for what chat::Client deliberately cannot do: claim another
+// user's name, send a request with the workshop's fields only, or hold a stream it never reads.
+#ifndef CHAT_TESTS_SUPPORT_RAW_CHAT_H_
+#define CHAT_TESTS_SUPPORT_RAW_CHAT_H_
+
+#include <memory>
+#include <string>
+
+#include <grpcpp/channel.h>
+
+#include "chat.grpc.pb.h"
+
+namespace chat::testing {
+
+class RawChat {
+ public:
+  // Opens a connection of its own to `address`.
+  explicit RawChat(const std::string& address);
+
+  grpc::Status AddUser(const std::string& name, MessageResponse* response);
+  // Sends `text` with `claimed_name` in the user field.
+  grpc::Status Send(const std::string& text, const std::string& claimed_name);
+
+  Chat::Stub& stub() { return *stub_; }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<Chat::Stub> stub_;
+};
+
+}  // namespace chat::testing
+
+#endif  // CHAT_TESTS_SUPPORT_RAW_CHAT_H_
