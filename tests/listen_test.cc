@@ -6,64 +6,12 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/flood.h"
 #include "support/raw_chat.h"
 #include "support/test_server.h"
 
 namespace chat::testing {
 namespace {
-
-std::vector<std::uint64_t> ChatIds(const std::vector<ChatMessage>& messages) {
-  std::vector<std::uint64_t> ids;
-  for (const ChatMessage& message : messages) {
-    if (message.kind == MessageKind::kChat) ids.push_back(message.id);
-  }
-  return ids;
-}
-
-// A user whose client opened its stream and then stopped reading: the client of somebody who
-// walked away, or of a machine that cannot keep up.
-struct StalledListener {
-  StalledListener(const TestServer& server, const std::string& name) : chat(server.address()) {
-    MessageResponse registered;
-    REQUIRE(chat.AddUser(name, &registered).ok());
-    REQUIRE(registered.code() == MessageResponse::ADDED);
-    reader = chat.stub().Listen(&context, ListenRequest());
-    reader->WaitForInitialMetadata();
-  }
-
-  RawChat chat;
-  grpc::ClientContext context;
-  std::unique_ptr<grpc::ClientReader<Message>> reader;
-};
-
-// What a flood sent, and what each reader saw of it.
-struct Flood {
-  std::vector<std::uint64_t> sent;
-  std::vector<std::vector<std::uint64_t>> seen;  // the chat ids each reader got, in order
-};
-
-// Sends big messages from `sender` until the room evicts `name`. Every 16 messages it waits for
-// each of `readers` to catch up, so that however loaded the machine, only a subscriber that does
-// not read at all can overflow a queue of more than 16.
-Flood FloodUntilEvicted(TestUser& sender, const std::string& name, const std::vector<TestUser*>& readers) {
-  const std::string filler(3000, 'x');
-  const auto deadline = std::chrono::steady_clock::now() + kPatience;
-  Flood flood;
-  flood.seen.resize(readers.size());
-  const auto catch_up = [&] {
-    for (std::size_t i = 0; i < readers.size(); ++i) {
-      const std::vector<std::uint64_t> ids = ChatIds(readers[i]->ReadThrough(flood.sent.back()));
-      flood.seen[i].insert(flood.seen[i].end(), ids.begin(), ids.end());
-    }
-  };
-  do {
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    flood.sent.push_back(sender.Say(filler + " " + std::to_string(flood.sent.size())));
-    if (flood.sent.size() % 16 == 0) catch_up();
-  } while (IsRegistered(sender.client(), name));
-  catch_up();
-  return flood;
-}
 
 TEST_CASE("every subscriber sees the same order over 1000 messages from 4 senders", "[server][listen]") {
   TestServer server;

@@ -49,7 +49,9 @@ class Sink final : public Subscriber {
 
 TEST_CASE("joins, renames, leaves and evictions are logged at info, each message at debug", "[room][log]") {
   CapturedLog log;
-  Room room{RoomOptions()};
+  RoomOptions options;
+  options.max_rate = 0;
+  Room room(options);
   Sink roomy(1000), cramped(2);
   REQUIRE(room.Register("ipv4:10.0.0.1:1", "alice")->code == RegistrationCode::kAdded);
   REQUIRE(room.Subscribe("ipv4:10.0.0.1:1", &roomy).ok());

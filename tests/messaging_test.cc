@@ -113,6 +113,19 @@ TEST_CASE("texts that break the rules are INVALID_ARGUMENT and delivered to nobo
   CHECK(chat_ids == std::vector<std::uint64_t>{exactly_at_limit, with_tab});
 }
 
+TEST_CASE("a user over the flood limit gets RESOURCE_EXHAUSTED while the others send on", "[server][send]") {
+  ServerOptions options = LoopbackOptions();
+  options.max_rate = 1;
+  options.max_burst = 5;
+  TestServer server(options);
+  TestUser alice(server, "alice"), bob(server, "bob");
+  for (int i = 0; i < 5; ++i) alice.Say("burst " + std::to_string(i));
+  const Result<std::uint64_t> refused = alice.client().Send("one too many");
+  CHECK(refused.status() ==
+        Status(StatusCode::kResourceExhausted, "sending too fast (at most 1 per second, bursts of 5)"));
+  for (int i = 0; i < 5; ++i) bob.Say("bob is not slowed " + std::to_string(i));
+}
+
 TEST_CASE("the answer carries the id the message has in every stream", "[server][send]") {
   TestServer server;
   TestUser alice(server, "alice");

@@ -65,6 +65,7 @@ struct FakeClock {
 RoomOptions TestOptions(FakeClock* clock) {
   RoomOptions options;
   options.registration_grace = std::chrono::seconds(30);
+  options.max_rate = 0;  // the flood-control tests turn it on
   options.steady_now = [clock] { return clock->now; };
   return options;
 }
@@ -302,6 +303,32 @@ TEST_CASE("a name whose peer never listens expires after the grace period", "[ro
   CHECK(room.ExpireRegistrations() == std::nullopt);
   CHECK(room.Usernames() == std::vector<std::string>{"listener"});
   CHECK(watcher.last()->text == "quiet left (did not start listening)");
+}
+
+TEST_CASE("a user over the flood limit is refused and others are not slowed", "[room]") {
+  FakeClock clock;
+  RoomOptions options = TestOptions(&clock);
+  options.max_rate = 2;
+  options.max_burst = 3;
+  Room room(options);
+  FakeSubscriber watcher;
+  REQUIRE(room.Subscribe("pw", &watcher).ok());
+  REQUIRE(room.Register("pf", "flooder")->code == RegistrationCode::kAdded);
+  REQUIRE(room.Register("pc", "calm")->code == RegistrationCode::kAdded);
+
+  for (int i = 0; i < 3; ++i) CHECK(room.Post("pf", "", "burst").ok());
+  const Status refused = room.Post("pf", "", "one too many").status();
+  CHECK(refused == Status(StatusCode::kResourceExhausted, "sending too fast (at most 2 per second, bursts of 3)"));
+  CHECK(room.Post("pc", "", "I am calm").ok());
+  CHECK(room.Register("pf", "renamed").status().code() == StatusCode::kResourceExhausted);
+
+  clock.now += std::chrono::milliseconds(500);  // one token back
+  CHECK(room.Post("pf", "", "after a pause").ok());
+  CHECK(room.Post("pf", "", "too soon").status().code() == StatusCode::kResourceExhausted);
+  const std::vector<std::string> texts = watcher.texts();
+  CHECK(std::count(texts.begin(), texts.end(), "burst") == 3);
+  CHECK(std::count(texts.begin(), texts.end(), "one too many") == 0);
+  CHECK(std::count(texts.begin(), texts.end(), "after a pause") == 1);
 }
 
 TEST_CASE("the room refuses registrations beyond its user limit", "[room]") {

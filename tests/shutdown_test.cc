@@ -1,5 +1,7 @@
 // Stopping a server with open streams.
+#include <atomic>
 #include <future>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -22,6 +24,39 @@ TEST_CASE("shutdown ends every open stream with UNAVAILABLE at once", "[server][
     user->WaitFor([](const ChatMessage&) { return false; });  // returns when the stream has ended
     REQUIRE(user->stream().ended());
     CHECK(user->stream().status() == Status(StatusCode::kUnavailable, "the server is shutting down"));
+  }
+}
+
+TEST_CASE("shutdown under load: senders and subscribers busy, every client sees UNAVAILABLE", "[server][shutdown]") {
+  TestServer server;
+  std::vector<std::unique_ptr<TestUser>> users;
+  for (int i = 0; i < 10; ++i) users.push_back(std::make_unique<TestUser>(server, "user" + std::to_string(i)));
+
+  std::vector<Status> last_error(4);
+  std::atomic<int> sent{0};
+  std::vector<std::thread> senders;
+  for (int i = 0; i < 4; ++i) {
+    senders.emplace_back([&, i] {
+      for (;;) {
+        const Result<std::uint64_t> id = users[i]->client().Send("load " + std::to_string(sent++));
+        if (!id.ok()) {
+          last_error[i] = id.status();
+          return;
+        }
+      }
+    });
+  }
+  REQUIRE(Eventually([&] { return sent > 500; }));  // the load is on
+
+  auto shutdown = std::async(std::launch::async, [&] { server.server().Shutdown(std::chrono::milliseconds(500)); });
+  REQUIRE(shutdown.wait_for(kPatience) == std::future_status::ready);
+  for (std::thread& sender : senders) sender.join();
+  for (const Status& error : last_error) CHECK(error == Status(StatusCode::kUnavailable, "the server is shutting down"));
+  for (auto& user : users) {
+    INFO(user->name());
+    user->WaitFor([](const ChatMessage&) { return false; });
+    REQUIRE(user->stream().ended());
+    CHECK(user->stream().status().code() == StatusCode::kUnavailable);
   }
 }
 

@@ -45,6 +45,13 @@ int main(int argc, char** argv) {
   app.add_option("--max-users", options.max_users, "Most registered users at once")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--max-rate", options.max_rate,
+                 "Messages per second per user (flood control); 0 turns flood control off")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--max-burst", options.max_burst, "Messages a user may send at once above --max-rate")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e9));
   app.add_option("--max-queue", options.max_queued_messages,
                  "Messages queued per Listen stream; a stream that overflows it is evicted")
       ->capture_default_str()

@@ -9,7 +9,7 @@ namespace chat {
 // (workshop clients re-prompt on anything but ADDED and treat an RPC error as fatal), except when
 // the server is full (RESOURCE_EXHAUSTED) or shutting down (UNAVAILABLE).
 class AddUserCall final
-    : public UnaryCall<AddUserCall, User, MessageResponse, &Chat::AsyncService::RequestAddUser> {
+    : public UnaryCall<AddUserCall, User, MessageResponse, &ChatService::RequestAddUser> {
  private:
   friend UnaryCall;
   using UnaryCall::UnaryCall;

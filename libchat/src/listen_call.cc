@@ -13,7 +13,7 @@ void ListenCall::Spawn(const CallEnvironment& env) {
   auto* call = new ListenCall(env);
   // Must precede the request; its tag comes back only if a call actually arrives.
   call->context_.AsyncNotifyWhenDone(call->on_done_.tag());
-  env.service->RequestListen(&call->context_, &call->request_, &call->writer_, env.queue, env.queue,
+  env.service->RequestListen(&call->context_, &call->request_bytes_, &call->writer_, env.queue, env.queue,
                              call->on_request_.tag());
 }
 
@@ -29,12 +29,21 @@ void ListenCall::OnRequest(bool ok) {
     return;
   }
   Spawn(env_);
+  env_.counters->calls.fetch_add(1, std::memory_order_relaxed);
   env_.counters->listen_calls.fetch_add(1, std::memory_order_relaxed);
   peer_ = context_.peer();
   {
     std::lock_guard<std::mutex> lock(mu_);
     state_ = State::kSubscribing;
     outstanding_ = 1;  // the request is back; the done notification is now outstanding
+  }
+
+  ListenRequest request;
+  if (grpc::Status parsed = ParseRequest(&request_bytes_, &request); !parsed.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    finish_status_ = parsed;
+    FinishLocked();
+    return;
   }
 
   // Not under mu_: the room calls Deliver and Close with its own lock held, and its lock comes
@@ -164,7 +173,7 @@ void ListenCall::WriteNextLocked() {
   write_in_flight_ = true;
   writing_message_ = true;
   ++outstanding_;
-  writer_.Write(wire_message_, on_write_done_.tag());
+  writer_.Write(Serialize(wire_message_), on_write_done_.tag());
 }
 
 void ListenCall::FinishLocked() {

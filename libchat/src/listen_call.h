@@ -76,8 +76,8 @@ class ListenCall final : public Subscriber {
 
   const CallEnvironment env_;
   grpc::ServerContext context_;
-  ListenRequest request_;
-  grpc::ServerAsyncWriter<Message> writer_;
+  grpc::ByteBuffer request_bytes_;
+  grpc::ServerAsyncWriter<grpc::ByteBuffer> writer_;
   std::string peer_;  // set when the call arrives, constant afterwards
 
   BoundOperation<ListenCall> on_request_{this, &ListenCall::OnRequest};
@@ -96,7 +96,7 @@ class ListenCall final : public Subscriber {
   bool drain_alarm_armed_ = false;
   std::deque<MessagePtr> queue_;  // behind the write in flight; at most options->max_queued_messages
   std::optional<grpc::Status> finish_status_;
-  Message wire_message_;  // serialized by Write() before it returns, so one is reused for all
+  Message wire_message_;  // reused for every message this stream serializes
   grpc::Alarm drain_alarm_;
 };
 

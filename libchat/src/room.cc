@@ -51,6 +51,7 @@ Result<Registration> Room::Register(const std::string& peer, std::string_view na
       return Registration{RegistrationCode::kTaken, fmt::format("{} is taken; choose another name", member.name)};
     }
     if (member.name != name) {  // the same name in another case: a rename in all but the key
+      if (Status flood = TakeSendTokenLocked(peers_.at(peer), "changing names"); !flood.ok()) return flood;
       std::string old_name = std::exchange(member.name, std::string(name));
       spdlog::info("rename {} -> {} ({})", old_name, member.name, peer);
       BroadcastLocked(
@@ -62,6 +63,7 @@ Result<Registration> Room::Register(const std::string& peer, std::string_view na
 
   Peer& state = peers_[peer];
   if (!state.folded_name.empty()) {  // a rename: the new name is free, so the old one goes
+    if (Status flood = TakeSendTokenLocked(state, "changing names"); !flood.ok()) return flood;
     Member old = std::move(members_.at(state.folded_name));
     members_.erase(state.folded_name);
     state.folded_name = folded;
@@ -96,6 +98,7 @@ Result<std::uint64_t> Room::Post(const std::string& peer, std::string_view claim
     return Status(StatusCode::kPermissionDenied,
                   fmt::format("you are {} and cannot send as another user", sender.name));
   }
+  if (Status flood = TakeSendTokenLocked(sender_peer->second, "sending"); !flood.ok()) return flood;
   if (Status problem = CheckMessageText(text, options_.max_text_bytes); !problem.ok()) return problem;
 
   const std::string_view trimmed = TrimText(text);
@@ -241,8 +244,17 @@ void Room::EvictOverflowingLocked() {
   evicting_ = false;
 }
 
+// Every attempt counts, accepted or not, so that a flood of bad messages is slowed down too.
+Status Room::TakeSendTokenLocked(Peer& state, std::string_view what) {
+  if (state.sends.TryTake(options_.steady_now())) return Status::Ok();
+  return Status(StatusCode::kResourceExhausted,
+                fmt::format("{} too fast (at most {:g} per second, bursts of {:g})", what, options_.max_rate,
+                            options_.max_burst));
+}
+
 void Room::BindNameLocked(const std::string& peer, Peer& state, std::string_view name) {
   state.folded_name = FoldUsername(name);
+  state.sends = TokenBucket(options_.max_rate, options_.max_burst, options_.steady_now());
   members_[state.folded_name] = Member{std::string(name), peer};
   if (state.subscriber == nullptr) {
     state.listen_deadline = options_.steady_now() + options_.registration_grace;

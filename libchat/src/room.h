@@ -25,6 +25,7 @@
 
 #include "chat/message.h"
 #include "chat/status.h"
+#include "token_bucket.h"
 
 namespace chat {
 
@@ -49,6 +50,10 @@ class Subscriber {
 struct RoomOptions {
   std::size_t max_text_bytes = 4096;
   std::size_t max_users = 20000;
+  // Flood control per connection: messages (and renames) per second, and the burst allowed above
+  // that rate. A rate of 0 turns it off.
+  double max_rate = 10;
+  double max_burst = 20;
   // How long a name stays bound to a connection that has not opened Listen.
   std::chrono::milliseconds registration_grace{30000};
 
@@ -72,14 +77,16 @@ class Room {
 
   // AddUser: binds `name` to the connection `peer`, announcing a join (or, when the peer had
   // another name, a rename that frees the old one). Returns kAdded, kTaken or kInvalid with a
-  // sentence for the person; RESOURCE_EXHAUSTED when the room is full, UNAVAILABLE once closed.
+  // sentence for the person; RESOURCE_EXHAUSTED when the room is full or the peer renames faster
+  // than the flood limit allows, UNAVAILABLE once closed.
   Result<Registration> Register(const std::string& peer, std::string_view name);
 
   // SendMessage: accepts `text` from the user bound to `peer` and routes it: "@name text" to the
   // sender and that user, anything else to every subscriber. `claimed_name`, when not empty, must
   // be the sender's own name. Returns the message's room sequence number, or:
   // FAILED_PRECONDITION (no name bound), PERMISSION_DENIED (claimed another name),
-  // INVALID_ARGUMENT (text or mention malformed), NOT_FOUND (no such recipient), UNAVAILABLE.
+  // RESOURCE_EXHAUSTED (over the flood limit), INVALID_ARGUMENT (text or mention malformed),
+  // NOT_FOUND (no such recipient), UNAVAILABLE.
   Result<std::uint64_t> Post(const std::string& peer, std::string_view claimed_name, std::string_view text);
 
   // Listen: from now on `subscriber` receives every broadcast and every direct message to or from
@@ -116,6 +123,7 @@ class Room {
     std::string folded_name;                    // empty while it has no name
     Subscriber* subscriber = nullptr;           // its Listen stream, if open
     std::optional<SteadyTime> listen_deadline;  // set while it has a name but no stream
+    TokenBucket sends;                          // messages and renames
   };
   // One registered name.
   struct Member {
@@ -133,6 +141,7 @@ class Room {
   void DeliverLocked(const MessagePtr& message, Subscriber* subscriber);
   void EvictOverflowingLocked();
   void BindNameLocked(const std::string& peer, Peer& state, std::string_view name);
+  Status TakeSendTokenLocked(Peer& state, std::string_view what);
   void ReleaseNameLocked(Peer& state, std::string_view why);
   void ForgetPeerIfUnusedLocked(const std::string& peer);
   void RemoveListenerLocked(Subscriber* subscriber);

@@ -34,6 +34,8 @@ Status CheckOptions(const ServerOptions& options) {
     return invalid("max_request_bytes must exceed max_text_bytes by at least 1024");
   }
   if (options.max_users == 0) return invalid("max_users must be at least 1");
+  if (options.max_rate < 0) return invalid("max_rate must be 0 (no limit) or more");
+  if (options.max_rate > 0 && options.max_burst < 1) return invalid("max_burst must be at least 1");
   if (options.max_queued_messages == 0) return invalid("max_queued_messages must be at least 1");
   if (options.keepalive_time.count() <= 0 || options.keepalive_timeout.count() <= 0) {
     return invalid("keepalive_time and keepalive_timeout must be positive");
@@ -54,6 +56,12 @@ std::string WithPort(const std::string& address, int port) {
 
 int AsInt(std::chrono::milliseconds duration) { return static_cast<int>(duration.count()); }
 
+// Calls of each RPC each queue stands ready to accept. A call that arrives when none is ready
+// waits unmatched inside gRPC, and at shutdown gRPC drops such calls: their clients would see
+// CANCELLED instead of the UNAVAILABLE the closed room answers. Several ready calls per queue keep
+// arrivals matched at once under bursts; each one costs a few hundred bytes.
+constexpr int kRequestsPerQueue = 16;
+
 }  // namespace
 
 class Server::Impl {
@@ -72,9 +80,11 @@ class Server::Impl {
   // The body of each completion-queue thread: runs the handler of every completed operation until
   // the queue is shut down and drained.
   static void Serve(grpc::ServerCompletionQueue* queue);
+  // Returns once no call has arrived for a short while, or at `limit`.
+  void ServeUntilQuiet(std::chrono::steady_clock::time_point limit);
 
   const ServerOptions options_;
-  Chat::AsyncService service_;
+  ChatService service_;
   CallCounters counters_;
   std::unique_ptr<Room> room_;
   std::unique_ptr<ExpiryTimer> expiry_timer_;
@@ -93,6 +103,8 @@ Server::Impl::Impl(const ServerOptions& options) : options_(options) {
   RoomOptions room_options;
   room_options.max_text_bytes = options_.max_text_bytes;
   room_options.max_users = options_.max_users;
+  room_options.max_rate = options_.max_rate;
+  room_options.max_burst = options_.max_burst;
   room_options.registration_grace = options_.registration_grace;
   room_options.on_deadline = [this](SteadyTime deadline) { expiry_timer_->RunBy(deadline); };
   room_ = std::make_unique<Room>(std::move(room_options));
@@ -140,10 +152,12 @@ Status Server::Impl::Start() {
 
   for (auto& queue : queues_) {
     const CallEnvironment env{&service_, queue.get(), room_.get(), &options_, &counters_};
-    AddUserCall::Spawn(env);
-    SendMessageCall::Spawn(env);
-    ListenCall::Spawn(env);
-    ListUsersCall::Spawn(env);
+    for (int i = 0; i < kRequestsPerQueue; ++i) {
+      AddUserCall::Spawn(env);
+      SendMessageCall::Spawn(env);
+      ListenCall::Spawn(env);
+      ListUsersCall::Spawn(env);
+    }
     threads_.emplace_back(&Impl::Serve, queue.get());
   }
   spdlog::info("serving on {} with {} completion-queue threads", address(), threads);
@@ -157,10 +171,13 @@ void Server::Impl::Serve(grpc::ServerCompletionQueue* queue) {
 }
 
 // The order matters. The room goes first so that every open stream ends with UNAVAILABLE at once
-// (instead of hanging until the grace period and being cancelled). gRPC's Shutdown then waits for
-// calls still running, cancels them after `grace`, and fails every pending request; it returns
-// only when every call object has been freed, which needs the queue threads still running. Only
-// then may the queues shut down: the threads drain them until Next() returns false.
+// (instead of hanging until the grace period and being cancelled), and every call from then on is
+// refused with UNAVAILABLE. The server keeps serving until calls stop coming: gRPC resets calls
+// that reach it after its own Shutdown has begun (their clients see a bare CANCELLED), and a busy
+// client always has one on the way. gRPC's Shutdown then waits for calls still running, cancels
+// them when the grace period is over, and fails every pending request; it returns only when every
+// call object has been freed, which needs the queue threads still running. Only then may the
+// queues shut down: the threads drain them until Next() returns false.
 void Server::Impl::Shutdown(std::chrono::milliseconds grace) {
   {
     std::unique_lock<std::mutex> lock(shutdown_mu_);
@@ -171,8 +188,10 @@ void Server::Impl::Shutdown(std::chrono::milliseconds grace) {
     shutdown_started_ = true;
   }
   spdlog::info("shutting down");
+  const auto deadline = std::chrono::steady_clock::now() + grace;
   room_->Close(Status(StatusCode::kUnavailable, "the server is shutting down"));
-  server_->Shutdown(std::chrono::system_clock::now() + grace);
+  ServeUntilQuiet(std::chrono::steady_clock::now() + grace / 2);
+  server_->Shutdown(std::chrono::system_clock::now() + (deadline - std::chrono::steady_clock::now()));
   for (auto& queue : queues_) queue->Shutdown();
   for (auto& thread : threads_) thread.join();
   expiry_timer_.reset();
@@ -194,6 +213,17 @@ ServerStats Server::Impl::stats() const {
   stats.deliveries = counters_.deliveries.load(std::memory_order_relaxed);
   stats.evictions = room.evictions;
   return stats;
+}
+
+void Server::Impl::ServeUntilQuiet(std::chrono::steady_clock::time_point limit) {
+  constexpr std::chrono::milliseconds kQuiet(20);
+  std::uint64_t seen = counters_.calls.load(std::memory_order_relaxed);
+  while (std::chrono::steady_clock::now() + kQuiet <= limit) {
+    std::this_thread::sleep_for(kQuiet);
+    const std::uint64_t now_seen = counters_.calls.load(std::memory_order_relaxed);
+    if (now_seen == seen) return;
+    seen = now_seen;
+  }
 }
 
 void Server::Impl::Wait() {

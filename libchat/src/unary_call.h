@@ -9,7 +9,8 @@
 // coming back (ok or not) is the end of the call.
 //
 // Each RPC is a class `Call final : public UnaryCall<Call, Request, Response, &Service::RequestX>`
-// that defines `grpc::Status Handle()`: read request_, fill response_, return the status.
+// that defines `grpc::Status Handle()`: read request_, fill response_, return the status. The
+// request arrives as bytes and is parsed here; one that does not parse is INVALID_ARGUMENT.
 #ifndef CHAT_SRC_UNARY_CALL_H_
 #define CHAT_SRC_UNARY_CALL_H_
 
@@ -18,6 +19,7 @@
 
 #include "call_environment.h"
 #include "operation.h"
+#include "wire.h"
 
 namespace chat {
 
@@ -29,7 +31,7 @@ class UnaryCall {
   // Creates a call object waiting for the next call of this RPC on env.queue; it frees itself.
   static void Spawn(const CallEnvironment& env) {
     auto* call = new Call(env);
-    (env.service->*kRequest)(&call->context_, &call->request_, &call->responder_, env.queue, env.queue,
+    (env.service->*kRequest)(&call->context_, &call->request_bytes_, &call->responder_, env.queue, env.queue,
                              call->on_request_.tag());
   }
 
@@ -52,9 +54,11 @@ class UnaryCall {
       return;
     }
     Spawn(env_);
-    const grpc::Status status = static_cast<Call*>(this)->Handle();
+    env_.counters->calls.fetch_add(1, std::memory_order_relaxed);
+    grpc::Status status = ParseRequest(&request_bytes_, &request_);
+    if (status.ok()) status = static_cast<Call*>(this)->Handle();
     if (status.ok()) {
-      responder_.Finish(response_, status, on_finish_.tag());
+      responder_.Finish(Serialize(response_), status, on_finish_.tag());
     } else {
       responder_.FinishWithError(status, on_finish_.tag());
     }
@@ -63,7 +67,8 @@ class UnaryCall {
   // Sent, or the client went away before it could be: either way the call is over.
   void OnFinish(bool /*ok*/) { delete static_cast<Call*>(this); }
 
-  grpc::ServerAsyncResponseWriter<Response> responder_;
+  grpc::ByteBuffer request_bytes_;
+  grpc::ServerAsyncResponseWriter<grpc::ByteBuffer> responder_;
   BoundOperation<UnaryCall> on_request_{this, &UnaryCall::OnRequest};
   BoundOperation<UnaryCall> on_finish_{this, &UnaryCall::OnFinish};
 };

@@ -3,6 +3,9 @@
 #include <chrono>
 #include <cstdint>
 
+#include <fmt/format.h>
+#include <grpcpp/support/proto_buffer_reader.h>
+
 namespace chat {
 namespace {
 
@@ -50,6 +53,13 @@ ChatMessage FromWire(const Message& message) {
   plain.to = message.to().username();
   plain.text = message.msg();
   return plain;
+}
+
+grpc::Status ParseRequest(grpc::ByteBuffer* bytes, google::protobuf::MessageLite* request) {
+  grpc::ProtoBufferReader reader(bytes);
+  if (request->ParseFromZeroCopyStream(&reader)) return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      fmt::format("the request is not a valid {}: names and texts must be UTF-8", request->GetTypeName()));
 }
 
 grpc::Status ToGrpcStatus(const Status& status) {

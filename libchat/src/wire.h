@@ -2,6 +2,8 @@
 #ifndef CHAT_SRC_WIRE_H_
 #define CHAT_SRC_WIRE_H_
 
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/proto_buffer_writer.h>
 #include <grpcpp/support/status.h>
 
 #include "chat.pb.h"
@@ -13,6 +15,18 @@ namespace chat {
 // Overwrites every field of `out` (so one Message can be reused for many writes).
 void ToWire(const ChatMessage& message, Message* out);
 ChatMessage FromWire(const Message& message);
+
+// Parses a request as the server reads every request. INVALID_ARGUMENT when `bytes` is not a valid
+// message of the request's type: malformed, or with a string that is not UTF-8 (proto3 requires it).
+grpc::Status ParseRequest(grpc::ByteBuffer* bytes, google::protobuf::MessageLite* request);
+
+template <class ProtoMessage>
+grpc::ByteBuffer Serialize(const ProtoMessage& message) {
+  grpc::ByteBuffer buffer;
+  bool own_buffer = false;
+  grpc::SerializationTraits<ProtoMessage>::Serialize(message, &buffer, &own_buffer);
+  return buffer;
+}
 
 grpc::Status ToGrpcStatus(const Status& status);
 Status FromGrpcStatus(const grpc::Status& status);

@@ -1,5 +1,8 @@
 #include "support/raw_chat.h"
 
+#include <future>
+#include <vector>
+
 #include <grpcpp/create_channel.h>
 
 namespace chat::testing {
@@ -9,6 +12,24 @@ RawChat::RawChat(const std::string& address) {
   arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   channel_ = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
   stub_ = Chat::NewStub(channel_);
+  generic_stub_ = std::make_unique<grpc::GenericStub>(channel_);
+}
+
+grpc::Status RawChat::CallWithBytes(const std::string& method, const std::string& bytes, std::string* response) {
+  grpc::ClientContext context;
+  grpc::Slice slice(bytes);
+  const grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer answer;
+  std::promise<grpc::Status> done;
+  generic_stub_->UnaryCall(&context, method, grpc::StubOptions(), &request, &answer,
+                           [&done](grpc::Status status) { done.set_value(std::move(status)); });
+  grpc::Status status = done.get_future().get();
+  std::vector<grpc::Slice> slices;
+  if (status.ok() && answer.Dump(&slices).ok()) {
+    response->clear();
+    for (const grpc::Slice& part : slices) response->append(reinterpret_cast<const char*>(part.begin()), part.size());
+  }
+  return status;
 }
 
 grpc::Status RawChat::AddUser(const std::string& name, MessageResponse* response) {

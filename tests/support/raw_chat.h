@@ -7,6 +7,7 @@
 #include <string>
 
 #include <grpcpp/channel.h>
+#include <grpcpp/generic/generic_stub.h>
 
 #include "chat.grpc.pb.h"
 
@@ -21,11 +22,16 @@ class RawChat {
   // Sends `text` with `claimed_name` in the user field.
   grpc::Status Send(const std::string& text, const std::string& claimed_name);
 
+  // Calls the unary `method` ("/chat.Chat/SendMessage") with `bytes` as the request, as they are:
+  // for requests protobuf would refuse to build. The answer's bytes go to `response`.
+  grpc::Status CallWithBytes(const std::string& method, const std::string& bytes, std::string* response);
+
   Chat::Stub& stub() { return *stub_; }
 
  private:
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<Chat::Stub> stub_;
+  std::unique_ptr<grpc::GenericStub> generic_stub_;
 };
 
 }  // namespace chat::testing

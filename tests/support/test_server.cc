@@ -3,15 +3,18 @@
 #include <thread>
 
 #include <catch2/catch.hpp>
+#include "chat/logging.h"
 #include <spdlog/spdlog.h>
 
 namespace chat::testing {
 namespace {
 
-// Server logs would drown the test output; CHAT_TEST_LOG=debug (or info) brings them back.
+// Server logs would drown the test output; CHAT_TEST_LOG=debug (or info) brings them back, with
+// gRPC's and protobuf's own lines at debug.
 const bool kLogLevelSet = [] {
   const char* level = std::getenv("CHAT_TEST_LOG");
   spdlog::set_level(level != nullptr ? spdlog::level::from_str(level) : spdlog::level::warn);
+  RouteGrpcLogsToSpdlog();
   return true;
 }();
 
@@ -21,6 +24,7 @@ ServerOptions LoopbackOptions() {
   ServerOptions options;
   options.address = "127.0.0.1:0";
   options.threads = 2;
+  options.max_rate = 0;  // tests send in bursts; the flood-control tests turn it back on
   return options;
 }
 

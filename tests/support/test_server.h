@@ -19,7 +19,7 @@ namespace chat::testing {
 // loaded two-core machine (and under sanitizers); a passing test never waits this long.
 inline constexpr std::chrono::seconds kPatience{20};
 
-// Options for a server on a free loopback port with two threads.
+// Options for a server on a free loopback port with two threads and no flood control.
 ServerOptions LoopbackOptions();
 
 // A chat server on a free loopback port, shut down when it goes out of scope.

@@ -5,9 +5,9 @@
 
 namespace chat {
 
-// Sends gRPC's own log lines (which otherwise go to stderr in gRPC's format) to spdlog's default
-// logger at debug level. Process-wide; programs call it once at start. Embedders that configure
-// gRPC logging themselves should not.
+// Sends the log lines of gRPC and protobuf (which otherwise go to stderr in their own formats) to
+// spdlog's default logger at debug level. Process-wide; programs call it once at start. Embedders
+// that configure gRPC or protobuf logging themselves should not.
 void RouteGrpcLogsToSpdlog();
 
 }  // namespace chat

@@ -34,6 +34,10 @@ struct ServerOptions {
   std::size_t max_request_bytes = 64 * 1024;
   // The most registered users at once; AddUser beyond it answers RESOURCE_EXHAUSTED.
   std::size_t max_users = 20000;
+  // Flood control, per user: messages (and renames) per second, and the burst allowed above that
+  // rate. Beyond it SendMessage answers RESOURCE_EXHAUSTED. A rate of 0 turns flood control off.
+  double max_rate = 10;
+  double max_burst = 20;
   // Messages queued for one Listen stream behind the one being written. A stream whose queue
   // overflows is ended with RESOURCE_EXHAUSTED and its name freed; nobody else waits for it.
   std::size_t max_queued_messages = 1024;
@@ -85,8 +89,11 @@ class Server {
   // A snapshot of the counters; cheap enough to call every second.
   ServerStats stats() const;
 
-  // Stops the server. Open Listen streams end with UNAVAILABLE at once; calls still running after
-  // `grace` are cancelled. Returns when every thread has stopped and every call object is freed.
+  // Stops the server. Open Listen streams end with UNAVAILABLE at once, and every call answers
+  // UNAVAILABLE from then on. The server keeps answering until calls stop arriving (20 ms without
+  // one) or half of `grace` has passed, so that busy clients learn of the shutdown from an answer;
+  // then it stops accepting calls, and those still running when `grace` is over are cancelled.
+  // Returns when every thread has stopped and every call object is freed.
   void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(500));
 
   // Blocks until Shutdown() has completed.

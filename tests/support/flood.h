@@ -1,0 +1,44 @@
+// Filling up a stream that is not read, to drive the slow-consumer policy.
+#ifndef CHAT_TESTS_SUPPORT_FLOOD_H_
+#define CHAT_TESTS_SUPPORT_FLOOD_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/support/sync_stream.h>
+
+#include "support/raw_chat.h"
+#include "support/test_server.h"
+
+namespace chat::testing {
+
+// A user whose client opened its stream and then stopped reading: the client of somebody who
+// walked away, or of a machine that cannot keep up.
+struct StalledListener {
+  StalledListener(const TestServer& server, const std::string& name);
+
+  RawChat chat;
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<Message>> reader;
+};
+
+// What a flood sent, and what each reader saw of it.
+struct Flood {
+  std::vector<std::uint64_t> sent;
+  std::vector<std::vector<std::uint64_t>> seen;  // the chat ids each reader got, in order
+};
+
+// Sends big messages from `sender` until the room evicts `name`. Every 16 messages it waits for
+// each of `readers` to catch up, so that however loaded the machine, only a subscriber that does
+// not read at all can overflow a queue of more than 16.
+Flood FloodUntilEvicted(TestUser& sender, const std::string& name, const std::vector<TestUser*>& readers);
+
+// The ids of the chat messages among `messages`.
+std::vector<std::uint64_t> ChatIds(const std::vector<ChatMessage>& messages);
+
+}  // namespace chat::testing
+
+#endif  // CHAT_TESTS_SUPPORT_FLOOD_H_
