@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "thread_annotations.h"
 #include "wire.h"
 
 namespace chat {
@@ -10,6 +11,7 @@ Subscription::Impl::Impl(MessageHandler on_message, EndHandler on_end)
     : on_message_(std::move(on_message)), on_end_(std::move(on_end)) {}
 
 Status Subscription::Impl::Start(Chat::Stub* stub, std::chrono::milliseconds timeout) {
+  HandOff(this);
   stub->async()->Listen(&context_, &request_, this);
   StartRead(&incoming_);
   StartCall();
@@ -39,10 +41,12 @@ void Subscription::Impl::Stop() {
 // The server sends its initial metadata once it has subscribed the stream to the room; a refusal
 // comes as trailers only, and then ok is false.
 void Subscription::Impl::OnReadInitialMetadataDone(bool ok) {
+  TakeOver(this);
   if (ok) MarkAccepted();
 }
 
 void Subscription::Impl::OnReadDone(bool ok) {
+  TakeOver(this);
   if (!ok) return;  // the stream ended; OnDone follows
   MarkAccepted();   // in case this reaction overtook OnReadInitialMetadataDone
   {
@@ -50,10 +54,12 @@ void Subscription::Impl::OnReadDone(bool ok) {
     if (stopping_) return;  // the owner is cancelling; OnDone follows
   }
   on_message_(FromWire(incoming_));
+  HandOff(this);
   StartRead(&incoming_);
 }
 
 void Subscription::Impl::OnDone(const grpc::Status& status) {
+  TakeOver(this);
   bool ended_by_itself = false;
   {
     std::lock_guard<std::mutex> lock(mu_);

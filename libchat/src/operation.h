@@ -7,16 +7,25 @@
 #ifndef CHAT_SRC_OPERATION_H_
 #define CHAT_SRC_OPERATION_H_
 
+#include "thread_annotations.h"
+
 namespace chat {
 
 class Operation {
  public:
   virtual void Complete(bool ok) = 0;
 
-  void* tag() { return this; }
+  // The tag to start an operation with.
+  void* tag() {
+    HandOff(this);
+    return this;
+  }
 
   // Turns a tag from CompletionQueue::Next() back into the Operation that was passed.
-  static Operation* FromTag(void* tag) { return static_cast<Operation*>(tag); }
+  static Operation* FromTag(void* tag) {
+    TakeOver(tag);
+    return static_cast<Operation*>(tag);
+  }
 
  protected:
   ~Operation() = default;  // owned by the call object, never deleted through this interface

@@ -1,6 +1,5 @@
 #include "support/raw_chat.h"
 
-#include <future>
 #include <vector>
 
 #include <grpcpp/create_channel.h>
@@ -20,10 +19,18 @@ grpc::Status RawChat::CallWithBytes(const std::string& method, const std::string
   grpc::Slice slice(bytes);
   const grpc::ByteBuffer request(&slice, 1);
   grpc::ByteBuffer answer;
-  std::promise<grpc::Status> done;
-  generic_stub_->UnaryCall(&context, method, grpc::StubOptions(), &request, &answer,
-                           [&done](grpc::Status status) { done.set_value(std::move(status)); });
-  grpc::Status status = done.get_future().get();
+  grpc::Status status;
+  grpc::CompletionQueue queue;
+  const auto call = generic_stub_->PrepareUnaryCall(&context, method, request, &queue);
+  call->StartCall();
+  int finished = 0;
+  call->Finish(&answer, &status, &finished);
+  void* tag = nullptr;
+  bool ok = false;
+  queue.Next(&tag, &ok);  // the only operation on this queue: the Finish
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
   std::vector<grpc::Slice> slices;
   if (status.ok() && answer.Dump(&slices).ok()) {
     response->clear();

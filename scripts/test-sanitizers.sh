@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds everything twice more, with AddressSanitizer and UndefinedBehaviorSanitizer (build-asan)
+# and with ThreadSanitizer (build-tsan), and runs the whole test suite in each. Any report fails
+# the run: the builds stop at the first error, and LeakSanitizer turns a leak into a failed exit.
+# With an argument (asan or tsan) only that one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:ignore_noninstrumented_modules=1:suppressions=$PWD/tests/tsan.supp"
+
+scripts/setup.sh
+for kind in ${@:-asan tsan}; do
+  case "$kind" in
+    asan) sanitizers=address,undefined ;;
+    tsan) sanitizers=thread ;;
+    *) echo "unknown sanitizer build: $kind" >&2; exit 2 ;;
+  esac
+  echo "== $kind"
+  cmake -S . -B "build-$kind" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHAT_WERROR=ON -DCHAT_SANITIZE="$sanitizers"
+  cmake --build "build-$kind"
+  ctest --test-dir "build-$kind" --output-on-failure -j "$(nproc)"
+done
