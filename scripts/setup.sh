@@ -9,8 +9,8 @@ packages=(
   # libraries
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libspdlog-dev libfmt-dev libcli11-dev libreadline-dev catch2
-  # tests: the workshop-compatibility client, TLS certificates
-  python3 python3-grpcio python3-protobuf openssl procps
+  # tests: the workshop-compatibility client, TLS certificates, chat-cli on a terminal
+  python3 python3-grpcio python3-protobuf openssl procps tmux
   # sanitizers and fuzzing
   clang-14 libclang-rt-14-dev
   # packaging

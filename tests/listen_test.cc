@@ -1,5 +1,5 @@
-// Listen through a real server: one order for everybody, the slow-consumer policy, one stream per
-// connection.
+// Listen through a real server: one order for everybody, the slow-consumer policy, several streams
+// on one connection.
 #include <future>
 #include <latch>
 #include <thread>
@@ -88,12 +88,22 @@ TEST_CASE("an evicted stream whose client never reads again is cancelled after t
   stalled.context.TryCancel();
 }
 
-TEST_CASE("a second Listen on one connection is ALREADY_EXISTS and the first keeps working", "[server][listen]") {
+TEST_CASE("a second Listen on one connection gets everything too, and the name stays until both end",
+          "[server][listen]") {
   TestServer server;
-  TestUser alice(server, "alice");
-  const Result<std::unique_ptr<MessageStream>> second = alice.client().Listen();
-  CHECK(second.status() == Status(StatusCode::kAlreadyExists, "this connection is already listening"));
-  CHECK(alice.WaitFor(HasId(alice.Say("still here"))).has_value());
+  TestUser alice(server, "alice"), bob(server, "bob");
+  Result<std::unique_ptr<MessageStream>> second = alice.client().Listen();
+  REQUIRE(second.ok());
+  const std::uint64_t direct = bob.Say("@alice in both windows");
+  CHECK(alice.WaitFor(HasId(direct)).has_value());
+  CHECK((*second)->Next(kPatience)->id == direct);
+
+  second->reset();  // one window closed: alice is still here
+  const std::vector<ChatMessage> seen = bob.ReadThrough(bob.Say("still there?"));
+  CHECK(std::none_of(seen.begin(), seen.end(), IsLeaveOf("alice")));
+  CHECK(IsRegistered(bob.client(), "alice"));
+  alice.Leave();
+  CHECK(bob.WaitFor(IsLeaveOf("alice")).has_value());
 }
 
 TEST_CASE("a stream opened before registering gets the room, and direct messages once registered", "[server][listen]") {

@@ -206,13 +206,32 @@ TEST_CASE("registering one's own name in another case changes only its spelling"
   CHECK(room.bob.last()->text == "alice is now known as Alice");
 }
 
-TEST_CASE("a second stream from one peer is refused", "[room]") {
+TEST_CASE("a peer may listen on several streams, and keeps its name until the last one ends", "[room]") {
   ThreeUsers room;
   FakeSubscriber second;
-  CHECK(room.room.Subscribe("pa", &second).code() == StatusCode::kAlreadyExists);
-  REQUIRE(room.room.Post("pb", "", "still here").ok());
-  CHECK(room.alice.last()->text == "still here");
-  CHECK(second.texts().empty());
+  REQUIRE(room.room.Subscribe("pa", &second).ok());
+  REQUIRE(room.room.Post("pb", "", "@alice to both of your windows").ok());
+  CHECK(room.alice.last()->text == "@alice to both of your windows");
+  CHECK(second.last()->text == "@alice to both of your windows");
+
+  room.room.Unsubscribe("pa", &room.alice);
+  CHECK(room.room.Usernames().size() == 3);
+  REQUIRE(room.room.Post("pb", "", "still there?").ok());
+  CHECK(second.last()->text == "still there?");
+  room.room.Unsubscribe("pa", &second);
+  CHECK(room.room.Usernames() == std::vector<std::string>{"bob", "carol"});
+}
+
+TEST_CASE("evicting one of a peer's streams leaves the others and the name", "[room]") {
+  ThreeUsers room;
+  FakeSubscriber cramped(1);
+  REQUIRE(room.room.Subscribe("pa", &cramped).ok());
+  REQUIRE(room.room.Post("pb", "", "one").ok());
+  REQUIRE(room.room.Post("pb", "", "two").ok());
+  REQUIRE(cramped.close_reason().has_value());
+  CHECK(cramped.close_reason()->code() == StatusCode::kResourceExhausted);
+  CHECK(room.room.Usernames().size() == 3);
+  CHECK(room.alice.last()->text == "two");
 }
 
 TEST_CASE("a peer may listen before registering, and gets direct messages once registered", "[room]") {

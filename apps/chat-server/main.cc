@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "chat/logging.h"
+#include "chat/process.h"
 #include "chat/server.h"
 
 namespace {
@@ -81,6 +82,7 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("chat-server"));
   spdlog::set_level(spdlog::level::from_str(log_level));
   chat::RouteGrpcLogsToSpdlog();
+  spdlog::debug("open file limit: {}", chat::RaiseOpenFileLimit());
 
   // Block the stop signals before any thread starts, so that every thread inherits the mask and
   // only sigwait() below receives them.

@@ -119,10 +119,10 @@ Result<std::uint64_t> Room::Post(const std::string& peer, std::string_view claim
   direct.to = recipient->second.name;
   const MessagePtr message = SequenceLocked(std::move(direct));
   ++messages_;
-  Subscriber* const to_sender = sender_peer->second.subscriber;
-  Subscriber* const to_recipient = peers_.at(recipient->second.peer).subscriber;
-  if (to_sender != nullptr) DeliverLocked(message, to_sender);
-  if (to_recipient != nullptr && to_recipient != to_sender) DeliverLocked(message, to_recipient);
+  for (Subscriber* subscriber : sender_peer->second.subscribers) DeliverLocked(message, subscriber);
+  if (recipient->second.peer != peer) {
+    for (Subscriber* subscriber : peers_.at(recipient->second.peer).subscribers) DeliverLocked(message, subscriber);
+  }
   EvictOverflowingLocked();
   return message->id;
 }
@@ -131,10 +131,7 @@ Status Room::Subscribe(const std::string& peer, Subscriber* subscriber) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return Closed();
   Peer& state = peers_[peer];
-  if (state.subscriber != nullptr) {
-    return Status(StatusCode::kAlreadyExists, "this connection is already listening");
-  }
-  state.subscriber = subscriber;
+  state.subscribers.push_back(subscriber);
   state.listen_deadline.reset();
   listeners_.push_back(Listener{subscriber, peer});
   spdlog::debug("listen {} ({} streams)", peer, listeners_.size());
@@ -144,11 +141,11 @@ Status Room::Subscribe(const std::string& peer, Subscriber* subscriber) {
 void Room::Unsubscribe(const std::string& peer, Subscriber* subscriber) {
   std::lock_guard<std::mutex> lock(mu_);
   const auto found = peers_.find(peer);
-  if (found == peers_.end() || found->second.subscriber != subscriber) return;
-  RemoveListenerLocked(subscriber);
-  found->second.subscriber = nullptr;
+  if (found == peers_.end()) return;
+  const std::vector<Subscriber*>& streams = found->second.subscribers;
+  if (std::find(streams.begin(), streams.end(), subscriber) == streams.end()) return;
+  DropStreamLocked(found->second, subscriber, "");
   spdlog::debug("stream ended {} ({} streams)", peer, listeners_.size());
-  if (!found->second.folded_name.empty()) ReleaseNameLocked(found->second, "");
   ForgetPeerIfUnusedLocked(peer);
   EvictOverflowingLocked();
 }
@@ -195,7 +192,7 @@ void Room::Close(const Status& reason) {
   for (const Listener& listener : listeners_) listener.subscriber->Close(reason);
   spdlog::info("room closed: {} streams ended, {} users", listeners_.size(), members_.size());
   listeners_.clear();
-  for (auto& [peer, state] : peers_) state.subscriber = nullptr;
+  for (auto& [peer, state] : peers_) state.subscribers.clear();
 }
 
 MessagePtr Room::SequenceLocked(ChatMessage message) {
@@ -228,17 +225,12 @@ void Room::EvictOverflowingLocked() {
                                        [&](const Listener& l) { return l.subscriber == subscriber; });
     if (listener == listeners_.end()) continue;  // already evicted during this fan-out
     const std::string peer = listener->peer;
-    RemoveListenerLocked(subscriber);
     Peer& state = peers_.at(peer);
-    state.subscriber = nullptr;
     subscriber->Close(Status(StatusCode::kResourceExhausted, "too slow: the stream fell too far behind"));
     ++evictions_;
-    if (state.folded_name.empty()) {
-      spdlog::info("evicted an unnamed listener ({}): queue full", peer);
-    } else {
-      spdlog::info("evicted {} ({}): queue full", members_.at(state.folded_name).name, peer);
-      ReleaseNameLocked(state, "too slow");
-    }
+    spdlog::info("evicted {} ({}): queue full",
+                 state.folded_name.empty() ? "an unnamed listener" : members_.at(state.folded_name).name, peer);
+    DropStreamLocked(state, subscriber, "too slow");
     ForgetPeerIfUnusedLocked(peer);
   }
   evicting_ = false;
@@ -256,7 +248,7 @@ void Room::BindNameLocked(const std::string& peer, Peer& state, std::string_view
   state.folded_name = FoldUsername(name);
   state.sends = TokenBucket(options_.max_rate, options_.max_burst, options_.steady_now());
   members_[state.folded_name] = Member{std::string(name), peer};
-  if (state.subscriber == nullptr) {
+  if (state.subscribers.empty()) {
     state.listen_deadline = options_.steady_now() + options_.registration_grace;
     deadlines_.emplace(*state.listen_deadline, peer);
     if (options_.on_deadline) options_.on_deadline(*state.listen_deadline);
@@ -278,17 +270,20 @@ void Room::ReleaseNameLocked(Peer& state, std::string_view why) {
 
 void Room::ForgetPeerIfUnusedLocked(const std::string& peer) {
   const auto found = peers_.find(peer);
-  if (found != peers_.end() && found->second.folded_name.empty() && found->second.subscriber == nullptr) {
+  if (found != peers_.end() && found->second.folded_name.empty() && found->second.subscribers.empty()) {
     peers_.erase(found);
   }
 }
 
-void Room::RemoveListenerLocked(Subscriber* subscriber) {
+void Room::DropStreamLocked(Peer& state, Subscriber* subscriber, std::string_view why) {
   const auto listener = std::find_if(listeners_.begin(), listeners_.end(),
                                      [&](const Listener& l) { return l.subscriber == subscriber; });
-  if (listener == listeners_.end()) return;
-  *listener = std::move(listeners_.back());
-  listeners_.pop_back();
+  if (listener != listeners_.end()) {
+    *listener = std::move(listeners_.back());
+    listeners_.pop_back();
+  }
+  std::erase(state.subscribers, subscriber);
+  if (state.subscribers.empty() && !state.folded_name.empty()) ReleaseNameLocked(state, why);
 }
 
 }  // namespace chat

@@ -90,13 +90,14 @@ class Room {
   Result<std::uint64_t> Post(const std::string& peer, std::string_view claimed_name, std::string_view text);
 
   // Listen: from now on `subscriber` receives every broadcast and every direct message to or from
-  // the name bound to `peer` (peers may listen before registering). One stream per peer:
-  // ALREADY_EXISTS for a second one; UNAVAILABLE once closed. `subscriber` must stay valid until
+  // the name bound to `peer` (peers may listen before registering). A peer may have several
+  // streams; each gets all of it. UNAVAILABLE once closed. `subscriber` must stay valid until
   // Unsubscribe() returns or Close() was called on it.
   Status Subscribe(const std::string& peer, Subscriber* subscriber);
 
-  // The stream of `peer` has ended: forget it and free the peer's name. Does nothing unless
-  // `subscriber` is the peer's current stream (it may have been evicted already).
+  // The stream `subscriber` of `peer` has ended: forget it, and when it was the peer's last, free
+  // the peer's name. Does nothing unless `subscriber` is one of the peer's streams (it may have
+  // been evicted already).
   void Unsubscribe(const std::string& peer, Subscriber* subscriber);
 
   // The registered names, sorted ignoring case.
@@ -121,7 +122,7 @@ class Room {
   // One connection the room has heard from.
   struct Peer {
     std::string folded_name;                    // empty while it has no name
-    Subscriber* subscriber = nullptr;           // its Listen stream, if open
+    std::vector<Subscriber*> subscribers;       // its Listen streams
     std::optional<SteadyTime> listen_deadline;  // set while it has a name but no stream
     TokenBucket sends;                          // messages and renames
   };
@@ -144,7 +145,8 @@ class Room {
   Status TakeSendTokenLocked(Peer& state, std::string_view what);
   void ReleaseNameLocked(Peer& state, std::string_view why);
   void ForgetPeerIfUnusedLocked(const std::string& peer);
-  void RemoveListenerLocked(Subscriber* subscriber);
+  // Forgets the stream `subscriber` of `state`; frees the name, saying `why`, if it was the last.
+  void DropStreamLocked(Peer& state, Subscriber* subscriber, std::string_view why);
 
   const RoomOptions options_;
 

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "chat/utf8.h"
+
 namespace chat {
 namespace {
 
@@ -18,38 +20,6 @@ bool IsUsernameCharacter(char c) { return IsAsciiLetterOrDigit(c) || c == '_' ||
 char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool IsSpaceOrTab(char c) { return c == ' ' || c == '\t'; }
-
-// Decodes the UTF-8 sequence at text[*pos], advancing *pos past it. Returns nullopt for anything
-// that is not the shortest encoding of a Unicode scalar value.
-std::optional<char32_t> DecodeUtf8(std::string_view text, std::size_t* pos) {
-  const auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(text[i]); };
-  const std::uint8_t lead = byte(*pos);
-  std::size_t length = 0;
-  char32_t code_point = 0;
-  char32_t smallest = 0;
-  if (lead < 0x80) {
-    ++*pos;
-    return lead;
-  } else if ((lead & 0xE0) == 0xC0) {
-    length = 2, code_point = lead & 0x1F, smallest = 0x80;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3, code_point = lead & 0x0F, smallest = 0x800;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4, code_point = lead & 0x07, smallest = 0x10000;
-  } else {
-    return std::nullopt;
-  }
-  if (text.size() - *pos < length) return std::nullopt;
-  for (std::size_t i = 1; i < length; ++i) {
-    const std::uint8_t continuation = byte(*pos + i);
-    if ((continuation & 0xC0) != 0x80) return std::nullopt;
-    code_point = (code_point << 6) | (continuation & 0x3F);
-  }
-  const bool surrogate = code_point >= 0xD800 && code_point <= 0xDFFF;
-  if (code_point < smallest || code_point > 0x10FFFF || surrogate) return std::nullopt;
-  *pos += length;
-  return code_point;
-}
 
 bool IsForbiddenControl(char32_t c) {
   if (c == '\t') return false;
@@ -106,15 +76,15 @@ Status CheckMessageText(std::string_view text, std::size_t max_bytes) {
   if (TrimText(text).empty()) {
     return Status(StatusCode::kInvalidArgument, "message is empty");
   }
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    const std::optional<char32_t> c = DecodeUtf8(text, &pos);
+  for (std::string_view rest = text; !rest.empty();) {
+    const std::optional<Utf8Character> c = DecodeUtf8(rest);
     if (!c) return Status(StatusCode::kInvalidArgument, "message is not valid UTF-8");
-    if (IsForbiddenControl(*c)) {
+    if (IsForbiddenControl(c->code_point)) {
       return Status(StatusCode::kInvalidArgument,
                     fmt::format("message contains a control character (U+{:04X}); only tab is allowed",
-                                static_cast<std::uint32_t>(*c)));
+                                static_cast<std::uint32_t>(c->code_point)));
     }
+    rest.remove_prefix(c->length);
   }
   return Status::Ok();
 }

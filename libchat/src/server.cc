@@ -1,5 +1,7 @@
 #include "chat/server.h"
 
+#include <pthread.h>
+
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -159,6 +161,8 @@ Status Server::Impl::Start() {
       ListUsersCall::Spawn(env);
     }
     threads_.emplace_back(&Impl::Serve, queue.get());
+    // Named, so that top -H and chat-bench can tell the server's threads from others.
+    pthread_setname_np(threads_.back().native_handle(), fmt::format("chat-cq-{}", threads_.size() - 1).c_str());
   }
   spdlog::info("serving on {} with {} completion-queue threads", address(), threads);
   return Status::Ok();

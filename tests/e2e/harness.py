@@ -7,6 +7,7 @@ PROTOC and GRPC_PYTHON_PLUGIN.
 import importlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,11 +29,14 @@ def wait_until(condition, patience=PATIENCE, interval=0.01):
 
 
 class ServerProcess:
-    """chat-server on a free loopback port, stopped by stop() or at exit of the `with` block."""
+    """chat-server on a free loopback port, stopped by stop() or at exit of the `with` block.
 
-    def __init__(self, *flags):
+    `address` picks the address instead, for example to start a server again where one was.
+    """
+
+    def __init__(self, *flags, address="127.0.0.1:0"):
         self.process = subprocess.Popen(
-            [os.environ["CHAT_SERVER_BIN"], "--address", "127.0.0.1:0", *flags],
+            [os.environ["CHAT_SERVER_BIN"], "--address", address, *flags],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.stderr_lines = []
         threading.Thread(target=self._collect_stderr, daemon=True).start()
@@ -82,3 +86,130 @@ def load_generated(proto_path):
     sys.path.insert(0, out_dir)
     module = os.path.splitext(proto_file)[0]
     return importlib.import_module(f"{module}_pb2"), importlib.import_module(f"{module}_pb2_grpc")
+
+
+class CliProcess:
+    """chat-cli with stdin, stdout and stderr on pipes (so in its scripted mode).
+
+    Output is collected as bytes, so tests can check exactly what would reach a terminal.
+    `server` is passed as --server unless it is None; `env` adds to (or, with None values,
+    removes from) the environment. CTest sets CHAT_CLI_BIN.
+    """
+
+    def __init__(self, server, *args, env=None):
+        environment = dict(os.environ)
+        for name, value in (env or {}).items():
+            if value is None:
+                environment.pop(name, None)
+            else:
+                environment[name] = value
+        command = [os.environ["CHAT_CLI_BIN"], *(["--server", server] if server else []), *args]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, env=environment)
+        self.stdout = bytearray()
+        self.stderr = bytearray()
+        self._readers = [threading.Thread(target=self._collect, args=(pipe, buffer), daemon=True)
+                         for pipe, buffer in ((self.process.stdout, self.stdout), (self.process.stderr, self.stderr))]
+        for reader in self._readers:
+            reader.start()
+
+    @staticmethod
+    def _collect(pipe, buffer):
+        with pipe:
+            for chunk in iter(lambda: pipe.read1(65536), b""):
+                buffer.extend(chunk)
+
+    def write(self, line):
+        """Sends `line` (str or bytes) and a newline to chat-cli's stdin."""
+        data = line.encode() if isinstance(line, str) else line
+        self.process.stdin.write(data + b"\n")
+        self.process.stdin.flush()
+
+    def close_input(self):
+        self.process.stdin.close()
+
+    def lines(self, stream="stdout"):
+        """The complete lines written so far to `stream`, decoded (undecodable bytes as \\xNN)."""
+        data = bytes(self.stdout if stream == "stdout" else self.stderr)
+        return data.decode("utf-8", "backslashreplace").split("\n")[:-1]
+
+    def wait_for_line(self, line, stream="stdout", count=1, patience=PATIENCE):
+        """True once `line` has been written as a whole line `count` times."""
+        return wait_until(lambda: self.lines(stream).count(line) >= count, patience)
+
+    def wait(self, patience=PATIENCE):
+        """Waits for chat-cli to exit and for its output to be read; returns its exit code."""
+        code = self.process.wait(timeout=patience)
+        for reader in self._readers:
+            reader.join(timeout=patience)
+        return code
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        if not self.process.stdin.closed:
+            try:
+                self.process.stdin.close()
+            except BrokenPipeError:
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+
+
+class TmuxTerminal:
+    """A command on a terminal of its own: a tmux session on a private server, `width` x `height`.
+
+    The screen is what tmux shows (capture-pane), so escape sequences that reached the terminal
+    have already acted on it. CTest sets CHAT_TMUX.
+    """
+
+    def __init__(self, command, width=100, height=30, env=None):
+        self._dir = tempfile.mkdtemp(prefix="chat-tmux-")
+        self._tmux = [os.environ["CHAT_TMUX"], "-S", os.path.join(self._dir, "socket"), "-f", "/dev/null"]
+        settings = [f"{name}={value}" for name, value in (env or {}).items()]
+        self._run("new-session", "-d", "-x", str(width), "-y", str(height),
+                  *[arg for setting in settings for arg in ("-e", setting)], command)
+
+    def _run(self, *args):
+        return subprocess.run([*self._tmux, *args], check=True, capture_output=True, text=True,
+                              timeout=PATIENCE).stdout
+
+    def type(self, text):
+        """Types `text` literally."""
+        self._run("send-keys", "-l", text)
+
+    def press(self, *keys):
+        """Presses keys by tmux name: Enter, C-c, C-d, BSpace, Left..."""
+        self._run("send-keys", *keys)
+
+    def screen(self, colors=False):
+        """The visible lines, trailing spaces removed; with `colors`, with their SGR sequences."""
+        return [line.rstrip() for line in self._run("capture-pane", "-p", *(["-e"] if colors else [])).split("\n")]
+
+    def last_line(self):
+        """The last non-empty line on the screen."""
+        lines = [line for line in self.screen() if line]
+        return lines[-1] if lines else ""
+
+    def cursor(self):
+        """(column, row) of the cursor."""
+        x, y = self._run("display-message", "-p", "#{cursor_x} #{cursor_y}").split()
+        return int(x), int(y)
+
+    def title(self):
+        return self._run("display-message", "-p", "#{pane_title}").strip()
+
+    def close(self):
+        subprocess.run([*self._tmux, "kill-server"], capture_output=True, timeout=PATIENCE)
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -117,7 +117,8 @@ class Client {
   Result<std::vector<std::string>> ListUsers();
 
   // Opens the room stream and returns once the server has accepted it: every message the server
-  // accepts from then on is delivered. ALREADY_EXISTS when this Client is listening already.
+  // accepts from then on is delivered. A Client may listen more than once; every stream gets
+  // everything, and the name stays registered until the last stream ends.
   Result<std::unique_ptr<Subscription>> Listen(MessageHandler on_message, EndHandler on_end);
   Result<std::unique_ptr<MessageStream>> Listen();
 

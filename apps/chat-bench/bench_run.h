@@ -1,0 +1,52 @@
+#ifndef CHAT_APPS_CHAT_BENCH_BENCH_RUN_H_
+#define CHAT_APPS_CHAT_BENCH_BENCH_RUN_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "chat/status.h"
+
+namespace chat::bench {
+
+struct BenchOptions {
+  std::string server;      // HOST:PORT of a running server; empty starts one in this process
+  pid_t server_pid = 0;    // a server on this host to sample from /proc
+  int server_threads = 0;  // completion-queue threads of the in-process server; 0: one per core
+  int subscribers = 100;
+  int connections = 0;     // connections the subscribers share; 0: one each
+  int stalled = 0;         // more subscribers, each on its own connection, that never read
+  int senders = 1;
+  double rate = 0;         // messages per second from all senders together; 0: flat out
+  double duration_s = 5;   // how long the senders send
+  std::size_t size = 64;   // bytes of text per message
+  bool progress = false;   // a line per second on stderr while the senders send
+};
+
+struct BenchResult {
+  BenchOptions options;
+  std::uint64_t accepted = 0;     // messages the server accepted
+  std::uint64_t refused = 0;      // sends that failed
+  std::string first_refusal;      // why the first one failed
+  std::uint64_t deliveries = 0;   // chat messages received, all subscribers together
+  std::uint64_t lost = 0;         // accepted messages a subscriber that was not evicted never got
+  std::uint64_t reordered = 0;    // deliveries with an id below one already received
+  std::uint64_t evicted = 0;      // subscribers the server ended for falling behind
+  double accepted_per_s = 0;      // over the sending time
+  double deliveries_per_s = 0;    // from the first send to the last delivery
+  std::uint64_t p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
+  std::string server_source;      // how the server was sampled; empty when it was not
+  double server_cpu_percent = 0;  // of one core, while the senders sent
+  std::uint64_t server_rss_kb = 0;
+  double rss_per_subscriber_kb = 0;
+};
+
+// Runs one measurement: opens the subscribers, sends for options.duration_s, waits for the
+// deliveries to drain, and counts.
+Result<BenchResult> RunBench(const BenchOptions& options);
+
+}  // namespace chat::bench
+
+#endif  // CHAT_APPS_CHAT_BENCH_BENCH_RUN_H_

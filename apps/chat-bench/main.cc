@@ -1,0 +1,56 @@
+// chat-bench: measures a chat server: messages accepted and delivered per second, delivery
+// latency, losses, and the server's CPU and memory. docs/benchmarks.md has the figures.
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "bench_run.h"
+#include "chat/logging.h"
+#include "report.h"
+
+int main(int argc, char** argv) {
+  chat::bench::BenchOptions options;
+  bool json = false;
+  bool quiet = false;
+
+  CLI::App app{"chat-bench: measures a chat server. Without --server it starts one in this process."};
+  app.add_option("--server", options.server, "HOST:PORT of a running server to measure");
+  app.add_option("--server-pid", options.server_pid, "PID of that server, when local, to sample its CPU and RSS");
+  app.add_option("--server-threads", options.server_threads, "Threads of the in-process server (0: one per core)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--subscribers", options.subscribers, "Listening clients")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--connections", options.connections, "Connections the subscribers share (0: one each)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--stalled", options.stalled, "More subscribers that never read (the server should evict them)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--senders", options.senders, "Sending clients")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--rate", options.rate, "Messages per second from all senders together; 0 is flat out")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--duration", options.duration_s, "Seconds of sending")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--size", options.size, "Bytes of text per message (at least 21)")->capture_default_str()
+      ->check(CLI::Range(21, 1 << 20));
+  app.add_flag("--json", json, "Also print one JSON object, as the last line");
+  app.add_flag("--quiet", quiet, "No progress lines");
+  CLI11_PARSE(app, argc, argv);
+  options.progress = !quiet && options.duration_s > 2;
+
+  spdlog::set_level(spdlog::level::warn);  // an in-process server would log every subscriber's join
+  chat::RouteGrpcLogsToSpdlog();
+
+  const chat::Result<chat::bench::BenchResult> result = chat::bench::RunBench(options);
+  if (!result.ok()) {
+    fmt::print(stderr, "chat-bench: {}\n", result.status().ToString());
+    return 1;
+  }
+  fmt::print("{}", chat::bench::FormatTable(*result));
+  if (json) fmt::print("{}\n", chat::bench::FormatJson(*result));
+  std::fflush(stdout);
+  return 0;
+}

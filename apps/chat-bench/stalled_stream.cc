@@ -1,0 +1,82 @@
+#include "stalled_stream.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+
+#include "chat.grpc.pb.h"
+
+namespace chat::bench {
+
+class StalledStream::Impl {
+ public:
+  explicit Impl(const std::string& address) {
+    grpc::ChannelArguments arguments;
+    arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    channel_ = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
+    stub_ = Chat::NewStub(channel_);
+    reader_ = stub_->Listen(&context_, ListenRequest());
+  }
+
+  // Returns when the server has sent its initial metadata: the stream is in the room.
+  void WaitForAcceptance() { reader_->WaitForInitialMetadata(); }
+
+  bool DrainAndCheckEvicted(std::chrono::milliseconds patience) {
+    std::mutex mu;
+    std::condition_variable drained;
+    bool done = false;
+    bool gave_up = false;
+    std::thread watchdog([&] {
+      std::unique_lock<std::mutex> lock(mu);
+      if (!drained.wait_for(lock, patience, [&] { return done; })) {
+        gave_up = true;
+        context_.TryCancel();
+      }
+    });
+    Message message;
+    while (reader_->Read(&message)) {
+    }
+    const grpc::Status status = reader_->Finish();
+    finished_ = true;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      done = true;
+    }
+    drained.notify_one();
+    watchdog.join();
+    const bool ended_by_server = status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
+                                 status.error_code() == grpc::StatusCode::CANCELLED;
+    return ended_by_server && !gave_up;
+  }
+
+  ~Impl() {
+    if (finished_) return;
+    context_.TryCancel();
+    reader_->Finish();
+  }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<Chat::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReader<Message>> reader_;
+  bool finished_ = false;
+};
+
+Result<std::unique_ptr<StalledStream>> StalledStream::Open(const std::string& address) {
+  auto impl = std::make_unique<Impl>(address);
+  impl->WaitForAcceptance();
+  return std::unique_ptr<StalledStream>(new StalledStream(std::move(impl)));
+}
+
+StalledStream::StalledStream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+StalledStream::~StalledStream() = default;
+
+bool StalledStream::DrainAndCheckEvicted(std::chrono::milliseconds patience) {
+  return impl_->DrainAndCheckEvicted(patience);
+}
+
+}  // namespace chat::bench

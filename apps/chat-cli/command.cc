@@ -1,0 +1,75 @@
+#include "command.h"
+
+#include <cctype>
+
+#include "chat/rules.h"
+
+namespace chat::cli {
+namespace {
+
+constexpr std::string_view kMsgUsage = "usage: /msg NAME text";
+constexpr std::string_view kNickUsage = "usage: /nick NAME";
+
+bool IsSpace(char c) { return c == ' ' || c == '\t'; }
+
+// Splits off the first word of `text` (after leading spaces); `text` keeps the rest.
+std::string_view TakeWord(std::string_view& text) {
+  text = TrimText(text);
+  std::size_t end = 0;
+  while (end < text.size() && !IsSpace(text[end])) ++end;
+  const std::string_view word = text.substr(0, end);
+  text.remove_prefix(end);
+  return word;
+}
+
+bool IsCommand(std::string_view word, std::string_view name) {
+  if (word.size() != name.size()) return false;
+  for (std::size_t i = 0; i < word.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(word[i])) != name[i]) return false;
+  }
+  return true;
+}
+
+Command DirectMessage(std::string_view arguments) {
+  std::string_view name = TakeWord(arguments);
+  if (!name.empty() && name.front() == '@') name.remove_prefix(1);
+  const std::string_view text = TrimText(arguments);
+  if (name.empty() || text.empty()) return {CommandKind::kUsage, std::string(kMsgUsage)};
+  return {CommandKind::kSay, "@" + std::string(name) + " " + std::string(text)};
+}
+
+Command Nick(std::string_view arguments) {
+  const std::string_view name = TakeWord(arguments);
+  if (name.empty() || !TrimText(arguments).empty()) return {CommandKind::kUsage, std::string(kNickUsage)};
+  return {CommandKind::kNick, std::string(name)};
+}
+
+}  // namespace
+
+Command ParseCommand(std::string_view line) {
+  if (TrimText(line).empty()) return {};
+  if (line.front() != '/') return {CommandKind::kSay, std::string(line)};
+  if (line.size() > 1 && line[1] == '/') return {CommandKind::kSay, std::string(line.substr(1))};
+
+  std::string_view arguments = line;
+  const std::string_view word = TakeWord(arguments);
+  if (IsCommand(word, "/msg")) return DirectMessage(arguments);
+  if (IsCommand(word, "/nick")) return Nick(arguments);
+  if (IsCommand(word, "/who")) return {CommandKind::kWho, ""};
+  if (IsCommand(word, "/help")) return {CommandKind::kHelp, ""};
+  if (IsCommand(word, "/quit")) return {CommandKind::kQuit, ""};
+  return {CommandKind::kUnknown, std::string(word)};
+}
+
+std::vector<std::string> HelpLines() {
+  return {
+      "/who            list the users",
+      "/msg NAME text  send text to NAME only (or type @NAME text)",
+      "/nick NAME      change your name",
+      "/help           show these commands",
+      "/quit           leave (Ctrl-D and Ctrl-C leave too)",
+      "//text          send a line that starts with /",
+  };
+}
+
+}  // namespace chat::cli

@@ -1,0 +1,176 @@
+// One person's chat session: a connection, a name, the room's stream, the commands, and coming
+// back after a lost connection. No terminal in it: what it has to say goes to a SessionOutput.
+#ifndef CHAT_CLI_SESSION_H_
+#define CHAT_CLI_SESSION_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "chat/client.h"
+#include "chat/message.h"
+#include "chat/status.h"
+
+namespace chat::cli {
+
+// Where a Session's lines go. Called only from the thread that calls the Session's methods. The
+// texts are unescaped and may hold anything the server sent; formatting them is the output's job.
+class SessionOutput {
+ public:
+  virtual ~SessionOutput() = default;
+  // A message or notice from the room.
+  virtual void ShowMessage(const ChatMessage& message) = 0;
+  // Something the session says itself: a welcome, the user list, help, being back.
+  virtual void ShowNotice(std::string_view text) = 0;
+  // Something that went wrong, in one line.
+  virtual void ShowError(std::string_view text) = 0;
+};
+
+struct SessionOptions {
+  std::string server_address = "localhost:50051";
+  // How long Connect() waits for the server.
+  std::chrono::milliseconds connect_timeout{3000};
+  // The deadline of each call to the server.
+  std::chrono::milliseconds rpc_timeout{10000};
+  // After a lost connection: how long one attempt waits for the server, and the backoff between
+  // attempts (backoff.h).
+  std::chrono::milliseconds attempt_timeout{1000};
+  std::chrono::milliseconds first_backoff{250};
+  std::chrono::milliseconds max_backoff{4000};
+  // Messages received and not yet taken by ProcessEvents(). When that many wait, the stream stops
+  // reading, so a session that cannot keep up is eventually dropped by the server (and comes back)
+  // rather than growing without bound.
+  std::size_t max_pending_messages = 10000;
+};
+
+enum class NameResult {
+  kAdded,    // the name is ours and the stream is open
+  kRefused,  // taken or invalid; the reason was shown; another name may be tried
+  kFailed,   // the server cannot be used (unreachable, full); the reason was shown
+};
+
+enum class LineResult { kContinue, kQuit };
+
+// Threading: every method must be called from one thread, the owner's. The stream's handlers (on
+// gRPC's threads) and the reconnecting thread only queue events under mu_ and call `wake`, which
+// must be thread-safe; ProcessEvents() then handles them on the owner's thread. Subscriptions are
+// therefore only ever destroyed on the owner's thread (or by the reconnecting thread, for one it
+// has not handed over), never inside their own handlers.
+class Session {
+ public:
+  enum class State {
+    kIdle,          // before Connect()
+    kNaming,        // connected; ChooseName() until a name is added
+    kChatting,      // named and listening; HandleLine() works
+    kReconnecting,  // the connection was lost; a thread is trying to get it back
+    kLeft,          // after Leave()
+  };
+
+  // `output` must outlive the session. `wake` is called, from any thread, whenever events are
+  // waiting for ProcessEvents().
+  Session(SessionOptions options, SessionOutput* output, std::function<void()> wake);
+  // Leaves, if Leave() was not called.
+  ~Session();
+
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // kIdle -> kNaming once the server is reachable. UNAVAILABLE "cannot reach server at HOST:PORT"
+  // when it is not within connect_timeout.
+  Status Connect();
+
+  // In kNaming: asks for `name` (trimmed). When it is added, opens the stream and moves to
+  // kChatting. Says the server's welcome or reason on the output.
+  NameResult ChooseName(std::string_view name);
+
+  // In kChatting or kReconnecting: runs one line of input (command.h). kQuit when the person asked
+  // to leave; everything else is answered on the output.
+  LineResult HandleLine(std::string_view line);
+
+  // Shows the messages that arrived, and handles a lost connection (kChatting -> kReconnecting,
+  // trying again with backoff under the same name) and its return (-> kChatting).
+  void ProcessEvents();
+
+  // Ends the stream and drops the connection, so the server frees the name at once; stops
+  // reconnecting. Returns within attempt_timeout. Idempotent.
+  void Leave();
+
+  State state() const { return state_; }
+  // The name added last; empty before.
+  const std::string& name() const { return name_; }
+  const std::string& server_address() const { return options_.server_address; }
+
+  // True when every message this connection sent has come back through its stream (so a
+  // transcript of it is complete), or nothing was sent.
+  bool AllEchoed() const { return seen_id_ >= last_sent_id_; }
+
+ private:
+  // Destroyed subscription first: it holds a reference to the client's channel.
+  struct Connection {
+    std::unique_ptr<Client> client;
+    std::unique_ptr<Subscription> subscription;
+  };
+
+  struct Event {
+    enum class Kind { kMessage, kEnded, kReconnected, kRetrying };
+    Kind kind = Kind::kMessage;
+    std::uint64_t generation = 0;  // of the connection it comes from
+    ChatMessage message;           // kMessage
+    Status status;                 // kEnded
+    Connection connection;         // kReconnected
+    std::string text;              // kRetrying
+  };
+
+  ClientOptions MakeClientOptions() const;
+  Result<std::unique_ptr<Subscription>> Subscribe(Client& client, std::uint64_t generation);
+  void Post(Event event);
+  void Handle(Event& event);
+  void Adopt(Event& event);
+
+  void Send(const std::string& text);
+  void ListUsers();
+  void Rename(const std::string& name);
+
+  void LoseConnection(const Status& reason);
+  void DropConnection();
+  void StartReconnecting();
+  void Reconnect(std::string name, std::uint64_t generation);
+  bool WaitBeforeAttempt(std::chrono::milliseconds wait);
+  void StopReconnecting();
+
+  const SessionOptions options_;
+  SessionOutput* const output_;
+  const std::function<void()> wake_;
+
+  // The owner's thread alone touches these.
+  State state_ = State::kIdle;
+  std::string name_;
+  Connection connection_;
+  std::uint64_t generation_ = 0;  // of connection_, or of the one being reconnected
+  std::optional<Status> lost_before_adopted_;  // the reconnected stream ended before it was handed over
+  std::uint64_t last_sent_id_ = 0;
+  std::uint64_t seen_id_ = 0;
+  std::thread reconnecting_;
+
+  // mu_ guards the event queue and the stop flags, shared with the handlers and the reconnecting
+  // thread.
+  std::mutex mu_;
+  std::condition_variable changed_;  // space in the queue, or stopping
+  std::deque<Event> events_;
+  std::size_t pending_messages_ = 0;
+  bool leaving_ = false;  // handlers drop messages; nothing waits for space
+  bool stop_reconnecting_ = false;
+};
+
+}  // namespace chat::cli
+
+#endif  // CHAT_CLI_SESSION_H_

@@ -1,0 +1,149 @@
+"""chat-cli on a terminal (tmux): typing is never broken by incoming messages, names are asked for,
+colors follow NO_COLOR, and every way out leaves cleanly and gives the terminal back.
+"""
+
+import os
+import shlex
+import shutil
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+import harness  # noqa: E402
+
+FREED_AT_ONCE = 5.0  # well under the 30 s keepalive would take to free the name of a dead client
+
+
+class TerminalTest(unittest.TestCase):
+    def setUp(self):
+        self.server = harness.ServerProcess()
+        self.addCleanup(self.server.__exit__)
+
+    def terminal(self, *args, env=None):
+        """chat-cli on a terminal of its own. When it exits, its exit code and the terminal's settings
+        are left in files (see exit_code and assert_terminal_restored)."""
+        results = tempfile.mkdtemp(prefix="chat-cli-terminal-")
+        self.addCleanup(shutil.rmtree, results, ignore_errors=True)
+        command = " ".join(shlex.quote(arg) for arg in
+                           (os.environ["CHAT_CLI_BIN"], "--server", self.server.address, *args))
+        # The shell must outlive the Ctrl-C sent to the whole foreground group to record the exit.
+        script = f"trap : INT; {command}; echo $? > {results}/exit; stty -a > {results}/stty; sleep 60"
+        # The colors test sets NO_COLOR itself; everywhere else it must not come from outside.
+        unset = "" if env and "NO_COLOR" in env else "env -u NO_COLOR "
+        terminal = harness.TmuxTerminal(f"{unset}sh -c {shlex.quote(script)}", env=env)
+        terminal.results = results
+        self.addCleanup(terminal.close)
+        return terminal
+
+    def piped(self, name):
+        process = harness.CliProcess(self.server.address, "--user", name)
+        self.addCleanup(process.kill)
+        self.assertTrue(process.wait_for_line(f"* welcome, {name}"))
+        return process
+
+    def wait_for_screen(self, terminal, condition):
+        self.assertTrue(harness.wait_until(lambda: condition(terminal.screen())), "\n".join(terminal.screen()))
+
+    def exit_code(self, terminal):
+        path = os.path.join(terminal.results, "exit")
+        self.assertTrue(harness.wait_until(lambda: os.path.exists(path) and os.path.getsize(path) > 0))
+        with open(path) as code:
+            return int(code.read())
+
+    def assert_terminal_restored(self, terminal):
+        path = os.path.join(terminal.results, "stty")
+        self.assertTrue(harness.wait_until(lambda: os.path.exists(path) and os.path.getsize(path) > 0))
+        with open(path) as stty:
+            settings = stty.read().split()
+        for setting in ("icanon", "echo", "isig"):
+            self.assertIn(setting, settings)
+
+    def test_a_message_arriving_mid_line_leaves_the_line_intact_and_editable(self):
+        bob = self.piped("bob")
+        alice = self.terminal("--user", "alice")
+        self.wait_for_screen(alice, lambda screen: "alice>" in screen)
+        alice.type("half a li")
+        self.wait_for_screen(alice, lambda screen: "alice> half a li" in screen)
+
+        bob.write("ping while you type")
+        self.wait_for_screen(alice, lambda screen: "bob: ping while you type" in screen)
+        screen = [line for line in alice.screen() if line]
+        self.assertEqual(screen[-2:], ["bob: ping while you type", "alice> half a li"])
+        self.assertEqual(alice.cursor()[0], len("alice> half a li"))
+
+        alice.press("BSpace", "BSpace")
+        alice.type("line, finished")
+        alice.press("Enter")
+        self.assertTrue(bob.wait_for_line("alice: half a line, finished"), bob.lines())
+        self.wait_for_screen(alice, lambda screen: "alice: half a line, finished" in screen)
+        # The typed line gave way to the room's echo of it; the prompt is empty again.
+        screen = [line for line in alice.screen() if line]
+        self.assertEqual(screen[-2:], ["alice: half a line, finished", "alice>"])
+        alice.press("Up")  # the history has it
+        self.wait_for_screen(alice, lambda screen: "alice> half a line, finished" in screen)
+
+    def test_two_people_register_one_asked_again_after_taken_chat_dm_list_and_quit(self):
+        alice = self.terminal()
+        self.wait_for_screen(alice, lambda screen: "username:" in screen)
+        alice.type("alice")
+        alice.press("Enter")
+        self.wait_for_screen(alice, lambda screen: "* welcome, alice" in screen)
+
+        bob = self.terminal("--user", "Alice")
+        self.wait_for_screen(bob, lambda screen: "! alice is taken; choose another name" in screen)
+        self.assertEqual(bob.last_line(), "username:")
+        bob.type("bob")
+        bob.press("Enter")
+        self.wait_for_screen(bob, lambda screen: "* welcome, bob" in screen and "bob>" in screen)
+
+        alice.type("hi bob")
+        alice.press("Enter")
+        bob.type("/msg alice psst")
+        bob.press("Enter")
+        bob.type("/who")
+        bob.press("Enter")
+        self.wait_for_screen(bob, lambda screen: {"alice: hi bob", "bob -> alice: psst", "* 2 users: alice, bob"}
+                             <= set(screen))
+        self.wait_for_screen(alice, lambda screen: {"* bob joined", "alice: hi bob", "bob -> alice: psst"}
+                             <= set(screen))
+
+        bob.type("/quit")
+        bob.press("Enter")
+        self.assertEqual(self.exit_code(bob), 0)
+        self.wait_for_screen(alice, lambda screen: "* bob left" in screen)
+
+    def test_ctrl_c_ctrl_d_and_quit_leave_cleanly_free_the_name_and_restore_the_terminal(self):
+        watcher = self.piped("watcher")
+        for number, keys in enumerate((["C-c"], ["C-d"], ["/quit", "Enter"])):
+            name = f"leaver{number}"
+            with self.subTest(keys=keys):
+                leaver = self.terminal("--user", name)
+                self.wait_for_screen(leaver, lambda screen: f"{name}>" in screen)
+                if keys[0] == "C-c":
+                    leaver.type("half typed")  # Ctrl-C leaves even with a line being typed
+                if keys[0].startswith("/"):
+                    leaver.type(keys[0])
+                    keys = keys[1:]
+                leaver.press(*keys)
+                self.assertEqual(self.exit_code(leaver), 0)
+                self.assert_terminal_restored(leaver)
+                self.assertTrue(watcher.wait_for_line(f"* {name} left", patience=FREED_AT_ONCE))
+
+    def test_names_are_colored_on_a_terminal_and_not_with_NO_COLOR(self):
+        bob = self.piped("bob")
+        colored = self.terminal("--user", "alice")
+        plain = self.terminal("--user", "carol", env={"NO_COLOR": "1"})
+        self.wait_for_screen(colored, lambda screen: "alice>" in screen)
+        self.wait_for_screen(plain, lambda screen: "carol>" in screen)
+        bob.write("colors?")
+        for terminal in (colored, plain):
+            self.wait_for_screen(terminal, lambda screen: "bob: colors?" in screen)
+        colored_line = next(line for line in colored.screen(colors=True) if "colors?" in line)
+        plain_line = next(line for line in plain.screen(colors=True) if "colors?" in line)
+        self.assertIn("\x1b[", colored_line.split("bob")[0])
+        self.assertNotIn("\x1b[", plain_line)
+
+
+if __name__ == "__main__":
+    unittest.main()
