@@ -8,6 +8,7 @@
 
 #include "bench_run.h"
 #include "chat/logging.h"
+#include "chat/process.h"
 #include "report.h"
 
 int main(int argc, char** argv) {
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
 
   spdlog::set_level(spdlog::level::warn);  // an in-process server would log every subscriber's join
   chat::RouteGrpcLogsToSpdlog();
+  chat::DisableMutexDeadlockDetection();
 
   const chat::Result<chat::bench::BenchResult> result = chat::bench::RunBench(options);
   if (!result.ok()) {

@@ -1,5 +1,7 @@
 #include "sender_pool.h"
 
+#include <unistd.h>
+
 #include <chrono>
 
 #include <fmt/format.h>
@@ -15,7 +17,9 @@ Result<std::unique_ptr<SenderPool>> SenderPool::Start(const std::string& address
   options.server_address = address;
   for (int i = 0; i < senders; ++i) {
     auto client = std::make_unique<Client>(options);
-    const Result<Registration> registration = client->AddUser(fmt::format("bench-sender-{}", i));
+    // Unique to this process: a sender never listens, so the server keeps its name for its
+    // registration grace period after the run.
+    const Result<Registration> registration = client->AddUser(fmt::format("bench-{}-{}", getpid(), i));
     if (!registration.ok()) return registration.status();
     if (registration->code != RegistrationCode::kAdded) {
       return Status(StatusCode::kAlreadyExists, "cannot register a sender: " + registration->message);

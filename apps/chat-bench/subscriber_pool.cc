@@ -1,89 +1,215 @@
 #include "subscriber_pool.h"
 
 #include <algorithm>
-#include <thread>
+#include <condition_variable>
+#include <mutex>
 
+#include <fmt/format.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/completion_queue.h>
+#include <grpcpp/create_channel.h>
+
+#include "chat.grpc.pb.h"
 #include "stamp.h"
 
 namespace chat::bench {
 namespace {
 
-// Opening thousands of streams one after the other is slow; a few threads open them in parallel.
-constexpr int kOpeningThreads = 8;
+// Threads that poll the readers' completion queue. Two keep both cores of a small machine busy
+// when the server's load allows it.
+constexpr int kReaderThreads = 2;
+
+std::shared_ptr<grpc::Channel> NewConnection(const std::string& address) {
+  grpc::ChannelArguments arguments;
+  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
+}
 
 }  // namespace
+
+// One subscriber: a Listen stream read one message at a time. Its tags come back on the pool's
+// queue, one at a time (one operation in flight), to whichever reader thread polls it.
+class SubscriberPool::Reader {
+ public:
+  enum class Step { kStarted, kAccepted, kRead, kFinished };
+
+  // The tag of one step of one reader.
+  struct Tag {
+    Reader* reader;
+    Step step;
+  };
+
+  Reader(SubscriberPool* pool, Chat::Stub* stub, grpc::CompletionQueue* queue) : pool_(pool) {
+    stream_ = stub->PrepareAsyncListen(&context_, ListenRequest(), queue);
+    stream_->StartCall(&started_);
+  }
+
+  // Advances the reader after `step` came back; false once it has finished for good.
+  bool Advance(Step step, bool ok) {
+    switch (step) {
+      case Step::kStarted:
+        if (!ok) return Finish();
+        stream_->ReadInitialMetadata(&accepted_);
+        return true;
+      case Step::kAccepted:
+        pool_->OnAccepted(ok);
+        if (!ok) return Finish();
+        stream_->Read(&incoming_, &read_);
+        return true;
+      case Step::kRead:
+        if (!ok) return Finish();
+        OnMessage();
+        stream_->Read(&incoming_, &read_);
+        return true;
+      case Step::kFinished:
+        evicted_ = status_.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
+        ended_ = true;
+        return false;
+    }
+    return false;
+  }
+
+  void Cancel() { context_.TryCancel(); }
+
+  std::uint64_t received() const { return received_; }
+  std::uint64_t last_id() const { return last_id_.load(std::memory_order_relaxed); }
+  std::uint64_t reordered() const { return reordered_; }
+  std::int64_t last_delivery_nanos() const { return last_delivery_nanos_; }
+  bool evicted() const { return evicted_; }
+  bool ended() const { return ended_.load(); }
+
+ private:
+  bool Finish() {
+    stream_->Finish(&status_, &finished_);
+    return true;
+  }
+
+  void OnMessage() {
+    if (incoming_.kind() != Message::CHAT) return;
+    const std::int64_t now = NowNanos();
+    if (const std::optional<std::int64_t> sent = SentNanos(incoming_.msg())) {
+      pool_->latency_.Record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - *sent)) / 1000);
+    }
+    if (incoming_.id() <= last_id_.load(std::memory_order_relaxed)) {
+      ++reordered_;
+    } else {
+      last_id_.store(incoming_.id(), std::memory_order_relaxed);
+    }
+    ++received_;
+    last_delivery_nanos_ = now;
+    pool_->deliveries_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  SubscriberPool* const pool_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientAsyncReader<Message>> stream_;
+  Message incoming_;
+  grpc::Status status_;
+  Tag started_{this, Step::kStarted};
+  Tag accepted_{this, Step::kAccepted};
+  Tag read_{this, Step::kRead};
+  Tag finished_{this, Step::kFinished};
+
+  // Written by the reader threads, one at a time; read by the owner after the queue is drained,
+  // except last_id_ and ended_, which WaitForAll() reads while they run.
+  std::uint64_t received_ = 0;
+  std::uint64_t reordered_ = 0;
+  std::int64_t last_delivery_nanos_ = 0;
+  bool evicted_ = false;
+  std::atomic<std::uint64_t> last_id_{0};
+  std::atomic<bool> ended_{false};
+};
+
+// Every reader, their connections, their queue and its threads.
+class SubscriberPool::Readers {
+ public:
+  Readers(SubscriberPool* pool, const std::string& address, int subscribers, int connections) {
+    const int connection_count = connections > 0 ? std::min(connections, subscribers) : subscribers;
+    for (int i = 0; i < connection_count; ++i) stubs_.push_back(Chat::NewStub(NewConnection(address)));
+    for (int i = 0; i < subscribers; ++i) {
+      readers_.push_back(std::make_unique<Reader>(pool, stubs_[static_cast<std::size_t>(i % connection_count)].get(),
+                                                  &queue_));
+    }
+    for (int i = 0; i < kReaderThreads; ++i) threads_.emplace_back([this] { Poll(); });
+  }
+
+  ~Readers() { Stop(); }
+
+  // Cancels every stream, and waits until each has finished and the queue is drained; then the
+  // readers' counts are final. Idempotent.
+  void Stop() {
+    if (threads_.empty()) return;
+    for (auto& reader : readers_) reader->Cancel();
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      all_finished_.wait(lock, [this] { return finished_ == readers_.size(); });
+    }
+    queue_.Shutdown();
+    for (std::thread& thread : threads_) thread.join();
+    threads_.clear();
+  }
+
+  const std::vector<std::unique_ptr<Reader>>& readers() const { return readers_; }
+
+ private:
+  void Poll() {
+    void* tag = nullptr;
+    bool ok = false;
+    while (queue_.Next(&tag, &ok)) {
+      const Reader::Tag& step = *static_cast<Reader::Tag*>(tag);
+      if (step.reader->Advance(step.step, ok)) continue;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (++finished_ == readers_.size()) all_finished_.notify_all();
+    }
+  }
+
+  grpc::CompletionQueue queue_;
+  std::vector<std::unique_ptr<Chat::Stub>> stubs_;
+  std::vector<std::unique_ptr<Reader>> readers_;
+  std::mutex mu_;
+  std::condition_variable all_finished_;
+  std::size_t finished_ = 0;  // guarded by mu_
+  std::vector<std::thread> threads_;
+};
 
 Result<std::unique_ptr<SubscriberPool>> SubscriberPool::Open(const std::string& address, int subscribers,
                                                              int connections, int stalled) {
   std::unique_ptr<SubscriberPool> pool(new SubscriberPool());
-  const int connection_count = connections > 0 ? std::min(connections, subscribers) : subscribers;
-  ClientOptions options;
-  options.server_address = address;
-  options.rpc_timeout = std::chrono::seconds(60);
-  for (int i = 0; i < connection_count; ++i) pool->connections_.push_back(std::make_unique<Client>(options));
-  for (int i = 0; i < subscribers; ++i) pool->subscribers_.push_back(std::make_unique<Subscriber>());
-  pool->subscriptions_.resize(static_cast<std::size_t>(subscribers));
-  pool->stalled_.resize(static_cast<std::size_t>(stalled));
-
-  std::mutex failure_mu;
-  Status failure;
-  std::atomic<int> next{0};
-  const auto open_some = [&] {
-    for (int i = next++; i < subscribers + stalled; i = next++) {
-      const auto index = static_cast<std::size_t>(i);
-      if (i >= subscribers) {
-        Result<std::unique_ptr<StalledStream>> stream = StalledStream::Open(address);
-        if (stream.ok()) pool->stalled_[index - static_cast<std::size_t>(subscribers)] = std::move(stream).value();
-        continue;
-      }
-      Subscriber& subscriber = *pool->subscribers_[index];
-      Client& client = *pool->connections_[index % static_cast<std::size_t>(connection_count)];
-      Result<std::unique_ptr<Subscription>> subscription = client.Listen(
-          [pool = pool.get(), &subscriber](const ChatMessage& message) { pool->OnMessage(subscriber, message); },
-          [&subscriber](const Status& reason) {
-            subscriber.evicted = reason.code() == StatusCode::kResourceExhausted;
-            subscriber.ended = true;
-          });
-      if (!subscription.ok()) {
-        std::lock_guard<std::mutex> lock(failure_mu);
-        failure = subscription.status();
-        return;
-      }
-      pool->subscriptions_[index] = std::move(subscription).value();
-    }
-  };
-  std::vector<std::thread> openers;
-  for (int i = 0; i < kOpeningThreads; ++i) openers.emplace_back(open_some);
-  for (std::thread& opener : openers) opener.join();
-  if (!failure.ok()) return failure;
+  {
+    std::lock_guard<std::mutex> lock(pool->mu_);
+    pool->expected_ = static_cast<std::size_t>(subscribers);
+  }
+  pool->readers_ = std::make_unique<Readers>(pool.get(), address, subscribers, connections);
+  for (int i = 0; i < stalled; ++i) {
+    Result<std::unique_ptr<StalledStream>> stream = StalledStream::Open(address);
+    if (!stream.ok()) return stream.status();
+    pool->stalled_.push_back(std::move(stream).value());
+  }
+  std::unique_lock<std::mutex> lock(pool->mu_);
+  if (!pool->all_accepted_.wait_for(lock, std::chrono::seconds(120),
+                                    [&] { return pool->accepted_ + pool->refused_ == pool->expected_; })) {
+    return Status(StatusCode::kDeadlineExceeded, "the server did not accept every stream within 120 s");
+  }
+  if (pool->refused_ > 0) {
+    return Status(StatusCode::kUnavailable, fmt::format("{} of {} streams could not be opened", pool->refused_,
+                                                        pool->expected_));
+  }
+  lock.unlock();
   return pool;
 }
 
-SubscriberPool::~SubscriberPool() {
-  subscriptions_.clear();  // stop the reactions before the counters they write go away
-  stalled_.clear();
-}
+SubscriberPool::~SubscriberPool() = default;
 
-void SubscriberPool::OnMessage(Subscriber& subscriber, const ChatMessage& message) {
-  if (message.kind != MessageKind::kChat) return;
-  const std::int64_t now = NowNanos();
-  if (const std::optional<std::int64_t> sent = SentNanos(message.text)) {
-    latency_.Record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - *sent)) / 1000);
-  }
-  if (message.id <= subscriber.last_id.load(std::memory_order_relaxed)) {
-    subscriber.reordered.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    subscriber.last_id.store(message.id, std::memory_order_relaxed);
-  }
-  subscriber.received.fetch_add(1, std::memory_order_relaxed);
-  subscriber.last_delivery_nanos.store(now, std::memory_order_relaxed);
-  deliveries_.fetch_add(1, std::memory_order_relaxed);
+void SubscriberPool::OnAccepted(bool ok) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++(ok ? accepted_ : refused_);
+  if (accepted_ + refused_ == expected_) all_accepted_.notify_all();
 }
 
 bool SubscriberPool::WaitForAll(std::uint64_t id, std::chrono::milliseconds patience) const {
   const auto deadline = std::chrono::steady_clock::now() + patience;
-  for (const auto& subscriber : subscribers_) {
-    while (!subscriber->ended && subscriber->last_id.load(std::memory_order_relaxed) < id) {
+  for (const auto& reader : readers_->readers()) {
+    while (!reader->ended() && reader->last_id() < id) {
       if (std::chrono::steady_clock::now() >= deadline) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
@@ -92,24 +218,22 @@ bool SubscriberPool::WaitForAll(std::uint64_t id, std::chrono::milliseconds pati
 }
 
 SubscriberPool::Tally SubscriberPool::Close(std::uint64_t accepted) {
-  subscriptions_.clear();  // ends every stream; no reaction runs after this
   Tally tally;
-  for (const auto& subscriber : subscribers_) {
-    const std::uint64_t received = subscriber->received.load();
-    tally.deliveries += received;
-    tally.reordered += subscriber->reordered.load();
-    tally.last_delivery_nanos = std::max(tally.last_delivery_nanos, subscriber->last_delivery_nanos.load());
-    if (subscriber->evicted) {
-      ++tally.evicted;
-    } else if (received < accepted) {
-      tally.lost += accepted - received;
-    }
-  }
   for (auto& stream : stalled_) {
-    if (stream == nullptr) continue;
     if (stream->DrainAndCheckEvicted(std::chrono::seconds(10))) ++tally.evicted;
   }
   stalled_.clear();
+  readers_->Stop();
+  for (const auto& reader : readers_->readers()) {
+    tally.deliveries += reader->received();
+    tally.reordered += reader->reordered();
+    tally.last_delivery_nanos = std::max(tally.last_delivery_nanos, reader->last_delivery_nanos());
+    if (reader->evicted()) {
+      ++tally.evicted;
+    } else if (reader->received() < accepted) {
+      tally.lost += accepted - reader->received();
+    }
+  }
   tally.latency = latency_.Merged();
   return tally;
 }

@@ -3,12 +3,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include "chat/client.h"
+#include "chat/status.h"
 #include "latency_histogram.h"
 #include "latency_recorder.h"
 #include "stalled_stream.h"
@@ -17,6 +20,11 @@ namespace chat::bench {
 
 // The listening side of a run. Subscribers listen without registering (they only receive); they
 // have a connection each, or share a few. Stalled subscribers open a stream and never read it.
+//
+// The subscribers read on a completion queue of the pool's own, the way the server serves: the
+// thread that polls a connection handles the read it completes, with none of the hand-offs of
+// gRPC's callback API (which chat::Client uses). The measuring client then costs as little as it
+// can on the machine it shares with the server.
 class SubscriberPool {
  public:
   struct Tally {
@@ -43,22 +51,19 @@ class SubscriberPool {
   Tally Close(std::uint64_t accepted);
 
  private:
-  // One subscriber's counts. Written by its stream's reactions, one at a time; read by the owner.
-  struct Subscriber {
-    std::atomic<std::uint64_t> received{0};
-    std::atomic<std::uint64_t> last_id{0};
-    std::atomic<std::uint64_t> reordered{0};
-    std::atomic<std::int64_t> last_delivery_nanos{0};
-    std::atomic<bool> evicted{false};
-    std::atomic<bool> ended{false};
-  };
+  class Reader;
+  class Readers;
 
   SubscriberPool() = default;
-  void OnMessage(Subscriber& subscriber, const ChatMessage& message);
+  // A reader's stream was accepted by the server (or failed to start: `ok` false).
+  void OnAccepted(bool ok);
 
-  std::vector<std::unique_ptr<Client>> connections_;
-  std::vector<std::unique_ptr<Subscriber>> subscribers_;
-  std::vector<std::unique_ptr<Subscription>> subscriptions_;
+  std::unique_ptr<Readers> readers_;
+  std::mutex mu_;
+  std::condition_variable all_accepted_;
+  std::size_t expected_ = 0;  // guarded by mu_
+  std::size_t accepted_ = 0;  // guarded by mu_
+  std::size_t refused_ = 0;   // guarded by mu_
   std::vector<std::unique_ptr<StalledStream>> stalled_;
   std::atomic<std::uint64_t> deliveries_{0};
   LatencyRecorder latency_;

@@ -83,6 +83,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(log_level));
   chat::RouteGrpcLogsToSpdlog();
   spdlog::debug("open file limit: {}", chat::RaiseOpenFileLimit());
+  chat::DisableMutexDeadlockDetection();
 
   // Block the stop signals before any thread starts, so that every thread inherits the mask and
   // only sigwait() below receives them.

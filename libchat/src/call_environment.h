@@ -10,6 +10,7 @@
 #include "chat.grpc.pb.h"
 #include "chat/server.h"
 #include "room.h"
+#include "write_scheduler.h"
 
 namespace chat {
 
@@ -34,6 +35,7 @@ struct CallEnvironment {
   Room* room;
   const ServerOptions* options;
   CallCounters* counters;
+  WriteScheduler* scheduler;  // of this queue
 };
 
 }  // namespace chat

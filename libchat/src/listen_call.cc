@@ -74,8 +74,22 @@ bool ListenCall::Deliver(const MessagePtr& message) {
   if (state_ != State::kSubscribing && state_ != State::kStreaming) return true;  // ending anyway
   if (queue_.size() >= env_.options->max_queued_messages) return false;
   queue_.push_back(message);
-  if (state_ == State::kStreaming) WriteNextLocked();
+  if (state_ == State::kStreaming && !write_in_flight_ && !turn_pending_) {
+    turn_pending_ = true;
+    ++outstanding_;
+    env_.scheduler->Schedule(this);
+  }
   return true;
+}
+
+void ListenCall::TakeTurn() {
+  std::unique_lock<std::mutex> lock(mu_);
+  turn_pending_ = false;
+  if (state_ == State::kStreaming) WriteNextLocked();
+  if (CompleteOperationLocked()) {
+    lock.unlock();
+    delete this;
+  }
 }
 
 void ListenCall::Close(const Status& reason) {
@@ -168,12 +182,16 @@ void ListenCall::OnDrainDeadline(bool ok) {
 
 void ListenCall::WriteNextLocked() {
   if (write_in_flight_ || queue_.empty()) return;
-  ToWire(*queue_.front(), &wire_message_);
+  const grpc::ByteBuffer bytes = BufferOf(queue_.front()->wire);
   queue_.pop_front();
+  // With more queued, let gRPC hold this one back and send it with the next: several messages
+  // then leave in one system call. The last of the queue goes out at once.
+  grpc::WriteOptions options;
+  if (!queue_.empty()) options.set_buffer_hint();
   write_in_flight_ = true;
   writing_message_ = true;
   ++outstanding_;
-  writer_.Write(Serialize(wire_message_), on_write_done_.tag());
+  writer_.Write(bytes, options, on_write_done_.tag());
 }
 
 void ListenCall::FinishLocked() {

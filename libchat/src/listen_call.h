@@ -13,14 +13,16 @@
 //                       freed once every operation came back
 //
 // Operations outstanding at once: the done notification (from the moment the call arrives until
-// it ends), at most one write or initial-metadata send, at most one Finish, at most one alarm.
+// it ends), at most one write or initial-metadata send, at most one Finish, at most one drain
+// alarm, and at most one turn asked of the write scheduler.
 // outstanding_ counts them; the object frees itself when the count falls to zero, never on the
 // done notification alone. The room forgets the call before it is freed: the done notification
 // calls Room::Unsubscribe unless the room already dropped it by calling Close().
 //
-// Threading: the completion-queue thread runs the On* handlers; the room calls Deliver and Close
-// from any thread with its own lock held. mu_ guards every field below it. Lock order is
-// Room::mu_ then mu_, so no code here calls the Room while holding mu_.
+// Threading: the completion-queue thread runs the On* handlers and TakeTurn; the room calls
+// Deliver and Close from any thread with its own lock held. mu_ guards every field below it. Lock
+// order is Room::mu_, then mu_, then the scheduler's, so no code here calls the Room while
+// holding mu_. Writes start on the queue's thread only, except a Finish after Close().
 #ifndef CHAT_SRC_LISTEN_CALL_H_
 #define CHAT_SRC_LISTEN_CALL_H_
 
@@ -39,14 +41,18 @@
 
 namespace chat {
 
-class ListenCall final : public Subscriber {
+class ListenCall final : public Subscriber, public WriteTurn {
  public:
   // Creates a call object waiting for the next Listen on env.queue; it frees itself.
   static void Spawn(const CallEnvironment& env);
 
-  // Subscriber: called by the room with its lock held.
+  // Subscriber: called by the room with its lock held. Deliver only queues; the writing starts on
+  // the call's own queue thread (write_scheduler.h).
   bool Deliver(const MessagePtr& message) override;
   void Close(const Status& reason) override;
+
+  // WriteTurn: on the queue's thread, after Deliver asked for it.
+  void TakeTurn() override;
 
  private:
   enum class State {
@@ -90,13 +96,13 @@ class ListenCall final : public Subscriber {
   State state_ = State::kWaitingForCall;
   int outstanding_ = 1;           // the request
   bool write_in_flight_ = false;  // one write at a time per stream
+  bool turn_pending_ = false;     // asked the scheduler for a turn, which has not run yet
   bool writing_message_ = false;  // the write in flight is a message, not the initial metadata
   bool subscribed_ = false;       // the room holds a pointer to this call
   bool done_ = false;             // the done notification came back
   bool drain_alarm_armed_ = false;
   std::deque<MessagePtr> queue_;  // behind the write in flight; at most options->max_queued_messages
   std::optional<grpc::Status> finish_status_;
-  Message wire_message_;  // reused for every message this stream serializes
   grpc::Alarm drain_alarm_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <sys/resource.h>
 
+#include <absl/synchronization/mutex.h>
+
 namespace chat {
 
 std::uint64_t RaiseOpenFileLimit() {
@@ -14,5 +16,7 @@ std::uint64_t RaiseOpenFileLimit() {
   }
   return limit.rlim_cur;
 }
+
+void DisableMutexDeadlockDetection() { absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore); }
 
 }  // namespace chat

@@ -200,7 +200,10 @@ MessagePtr Room::SequenceLocked(ChatMessage message) {
   message.server_time = options_.system_now();
   spdlog::debug("message {} {} from '{}' to '{}' ({} bytes)", message.id, KindName(message.kind), message.from,
                 message.to, message.text.size());
-  return std::make_shared<const ChatMessage>(std::move(message));
+  auto sequenced = std::make_shared<SequencedMessage>();
+  static_cast<ChatMessage&>(*sequenced) = std::move(message);
+  if (options_.encode) sequenced->wire = options_.encode(*sequenced);
+  return sequenced;
 }
 
 std::uint64_t Room::BroadcastLocked(ChatMessage message) {

@@ -30,7 +30,13 @@
 namespace chat {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
-using MessagePtr = std::shared_ptr<const ChatMessage>;
+
+// A message the room has sequenced, shared by every queue it sits in until the last subscriber has
+// sent it. `wire` is its encoding for the transport (RoomOptions::encode), made once for all.
+struct SequencedMessage : ChatMessage {
+  std::string wire;
+};
+using MessagePtr = std::shared_ptr<const SequencedMessage>;
 
 // One Listen stream, as the room sees it.
 class Subscriber {
@@ -60,6 +66,10 @@ struct RoomOptions {
   // Called with the room's lock held whenever a registration deadline is set, so that a timer can
   // call ExpireRegistrations() in time. Must not call into the Room.
   std::function<void(SteadyTime deadline)> on_deadline;
+
+  // Encodes a sequenced message for the subscribers' transport, once per message, with the room's
+  // lock held. Without it, SequencedMessage::wire stays empty.
+  std::function<std::string(const ChatMessage& message)> encode;
 
   // Time sources; tests replace them.
   std::function<SteadyTime()> steady_now = [] { return std::chrono::steady_clock::now(); };

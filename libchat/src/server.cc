@@ -24,6 +24,8 @@
 #include "operation.h"
 #include "room.h"
 #include "send_message_call.h"
+#include "wire.h"
+#include "write_scheduler.h"
 
 namespace chat {
 namespace {
@@ -82,6 +84,7 @@ class Server::Impl {
   // The body of each completion-queue thread: runs the handler of every completed operation until
   // the queue is shut down and drained.
   static void Serve(grpc::ServerCompletionQueue* queue);
+
   // Returns once no call has arrived for a short while, or at `limit`.
   void ServeUntilQuiet(std::chrono::steady_clock::time_point limit);
 
@@ -91,6 +94,7 @@ class Server::Impl {
   std::unique_ptr<Room> room_;
   std::unique_ptr<ExpiryTimer> expiry_timer_;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
+  std::vector<std::unique_ptr<WriteScheduler>> schedulers_;  // one per queue
   std::unique_ptr<grpc::Server> server_;
   std::vector<std::thread> threads_;
   int port_ = 0;
@@ -109,6 +113,7 @@ Server::Impl::Impl(const ServerOptions& options) : options_(options) {
   room_options.max_burst = options_.max_burst;
   room_options.registration_grace = options_.registration_grace;
   room_options.on_deadline = [this](SteadyTime deadline) { expiry_timer_->RunBy(deadline); };
+  room_options.encode = EncodeForWire;  // once per message, whatever the number of subscribers
   room_ = std::make_unique<Room>(std::move(room_options));
   expiry_timer_ = std::make_unique<ExpiryTimer>([this] { return room_->ExpireRegistrations(); });
 }
@@ -153,7 +158,8 @@ Status Server::Impl::Start() {
   }
 
   for (auto& queue : queues_) {
-    const CallEnvironment env{&service_, queue.get(), room_.get(), &options_, &counters_};
+    schedulers_.push_back(std::make_unique<WriteScheduler>(queue.get()));
+    const CallEnvironment env{&service_, queue.get(), room_.get(), &options_, &counters_, schedulers_.back().get()};
     for (int i = 0; i < kRequestsPerQueue; ++i) {
       AddUserCall::Spawn(env);
       SendMessageCall::Spawn(env);
@@ -166,12 +172,6 @@ Status Server::Impl::Start() {
   }
   spdlog::info("serving on {} with {} completion-queue threads", address(), threads);
   return Status::Ok();
-}
-
-void Server::Impl::Serve(grpc::ServerCompletionQueue* queue) {
-  void* tag = nullptr;
-  bool ok = false;
-  while (queue->Next(&tag, &ok)) Operation::FromTag(tag)->Complete(ok);
 }
 
 // The order matters. The room goes first so that every open stream ends with UNAVAILABLE at once
@@ -205,6 +205,12 @@ void Server::Impl::Shutdown(std::chrono::milliseconds grace) {
   }
   stopped_cv_.notify_all();
   spdlog::info("stopped");
+}
+
+void Server::Impl::Serve(grpc::ServerCompletionQueue* queue) {
+  void* tag = nullptr;
+  bool ok = false;
+  while (queue->Next(&tag, &ok)) Operation::FromTag(tag)->Complete(ok);
 }
 
 ServerStats Server::Impl::stats() const {

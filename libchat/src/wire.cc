@@ -55,6 +55,17 @@ ChatMessage FromWire(const Message& message) {
   return plain;
 }
 
+std::string EncodeForWire(const ChatMessage& message) {
+  Message wire;
+  ToWire(message, &wire);
+  return wire.SerializeAsString();
+}
+
+grpc::ByteBuffer BufferOf(const std::string& bytes) {
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
 grpc::Status ParseRequest(grpc::ByteBuffer* bytes, google::protobuf::MessageLite* request) {
   grpc::ProtoBufferReader reader(bytes);
   if (request->ParseFromZeroCopyStream(&reader)) return grpc::Status::OK;

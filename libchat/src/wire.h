@@ -16,6 +16,12 @@ namespace chat {
 void ToWire(const ChatMessage& message, Message* out);
 ChatMessage FromWire(const Message& message);
 
+// The bytes of `message` as a chat.Message on the wire (RoomOptions::encode).
+std::string EncodeForWire(const ChatMessage& message);
+
+// A buffer for a Write holding a copy of `bytes`.
+grpc::ByteBuffer BufferOf(const std::string& bytes);
+
 // Parses a request as the server reads every request. INVALID_ARGUMENT when `bytes` is not a valid
 // message of the request's type: malformed, or with a string that is not UTF-8 (proto3 requires it).
 grpc::Status ParseRequest(grpc::ByteBuffer* bytes, google::protobuf::MessageLite* request);

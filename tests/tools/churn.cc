@@ -39,7 +39,9 @@ bool Register(chat::Client& client, const std::string& name) {
 //   2: register, never listen, disconnect (the server frees the name after its grace period)
 //   3: listen without registering, quit
 bool Cycle(const std::string& server, int cycle, chat::Client& anchor) {
-  const std::string name = fmt::format("churn{}", cycle);
+  // The process id keeps names apart from an earlier run's, whose never-listening names the server
+  // keeps for its grace period.
+  const std::string name = fmt::format("churn{}-{}", getpid(), cycle);
   chat::Client client(Options(server));
   const int kind = cycle % 4;
   if (kind != 3 && !Register(client, name)) return false;
@@ -61,7 +63,7 @@ bool Cycle(const std::string& server, int cycle, chat::Client& anchor) {
 int Churn(const std::string& server, int cycles) {
   // A long-lived client keeps gRPC's client threads alive between cycles, and talks.
   chat::Client anchor(Options(server));
-  if (!Register(anchor, "anchor")) return 1;
+  if (!Register(anchor, fmt::format("anchor{}", getpid()))) return 1;
   auto anchor_stream = anchor.Listen([](const chat::ChatMessage&) {}, nullptr);
   if (!anchor_stream.ok()) return 1;
   for (int cycle = 0; cycle < cycles; ++cycle) {
