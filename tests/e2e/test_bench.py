@@ -1,0 +1,60 @@
+"""chat-bench runs, loses nothing, and shows the slow-consumer policy at work.
+
+These tests check what must hold whatever the machine: every accepted message reaches every
+subscriber in order, a subscriber that never reads is evicted, and the server's memory stays
+bounded while it is flooded. Speeds are measured, not asserted; docs/benchmarks.md has them.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+import harness
+
+
+def bench(*args):
+    done = subprocess.run([os.environ["CHAT_BENCH_BIN"], "--quiet", "--json", *args],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    print("\n" + done.stdout, file=sys.stderr)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+
+class BenchTest(unittest.TestCase):
+    def test_a_short_run_reaches_every_subscriber_in_order(self):
+        result = bench("--subscribers", "20", "--senders", "2", "--duration", "2")
+        self.assertGreater(result["accepted"], 0)
+        self.assertEqual(result["deliveries"], 20 * result["accepted"])
+        self.assertEqual(result["lost"], 0)
+        self.assertEqual(result["reordered"], 0)
+        self.assertEqual(result["evicted"], 0)
+
+    def test_a_subscriber_that_never_reads_is_evicted_and_the_server_does_not_hoard(self):
+        size = 4000
+        with harness.ServerProcess("--max-rate", "0", "--max-queue", "256") as server:
+            before = rss_kb(server.process.pid)
+            result = bench("--server", server.address, "--server-pid", str(server.process.pid),
+                           "--subscribers", "99", "--stalled", "1", "--senders", "16",
+                           "--size", str(size), "--duration", "6")
+            grown = rss_kb(server.process.pid) - before
+            server.stop()
+        self.assertEqual(result["evicted"], 1)
+        self.assertEqual(result["lost"], 0)
+        self.assertEqual(result["reordered"], 0)
+        # What the stalled subscriber was sent: a server that kept it would grow by at least as much.
+        flooded_kb = result["accepted"] * size // 1024
+        print(f"  the stalled subscriber was sent {flooded_kb} kB; server RSS grew {grown} kB", file=sys.stderr)
+        if not os.environ.get("CHAT_SANITIZE"):  # sanitizer allocators hold memory on purpose
+            self.assertGreater(flooded_kb, 16 * 1024)
+            self.assertLess(grown, flooded_kb // 2)
+            self.assertLess(grown, 32 * 1024)
+
+if __name__ == "__main__":
+    unittest.main()
