@@ -17,7 +17,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,18 +35,18 @@ struct ClientOptions {
   // the stream. A call that runs out answers DEADLINE_EXCEEDED.
   std::chrono::milliseconds rpc_timeout{10000};
   // HTTP/2 keepalive, so that a dead server is noticed and a quiet connection survives NAT and
-  // proxies. The server refuses pings more frequent than every 10 s.
+  // proxies. The server refuses pings more frequent than every 5 s.
   std::chrono::milliseconds keepalive_time{20000};
   std::chrono::milliseconds keepalive_timeout{10000};
+  // TLS: the certificates (PEM) that the server's must chain to. Empty: plaintext.
+  std::string tls_root_certificates;
 };
 
-// Called with every message of a Listen stream, in room order, one at a time, on a gRPC thread.
-// The next message is not read until it returns, so a handler that blocks stalls only its own
-// stream (and eventually gets it evicted by the server).
-using MessageHandler = std::function<void(const ChatMessage& message)>;
-// Called once when a Listen stream ends by itself (server shutdown, eviction, lost connection),
-// with the reason; never when the stream ends because its Subscription was destroyed.
-using EndHandler = std::function<void(const Status& reason)>;
+// The handlers of a Listen stream (MessageHandler, EndHandler: chat/message.h) run on a gRPC thread,
+// one at a time, in room order. The next message is not read until the handler returns, so a
+// handler that blocks stalls its own stream (and eventually gets it evicted by the server). The
+// end handler is called once when the stream ends by itself (server shutdown, eviction, lost
+// connection), never when it ends because its Subscription was destroyed.
 
 // A running Listen stream that delivers to handlers. Destroying it cancels the stream and waits
 // until no handler is running, so it must not be destroyed from inside a handler.

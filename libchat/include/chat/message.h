@@ -4,7 +4,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
+
+#include "chat/status.h"
 
 namespace chat {
 
@@ -41,6 +44,11 @@ enum class RegistrationCode {
   kTaken = 2,    // somebody else has the name (compared ignoring case)
   kInvalid = 3,  // the name breaks the naming rules
 };
+
+// Receives messages, one at a time and in room order (Client::Listen, Server::Observe, bots).
+using MessageHandler = std::function<void(const ChatMessage& message)>;
+// Told once why a stream of messages ended.
+using EndHandler = std::function<void(const Status& reason)>;
 
 // AddUser's answer: the code and a sentence for the person choosing a name.
 struct Registration {

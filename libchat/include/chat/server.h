@@ -15,7 +15,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
+#include "chat/message.h"
 #include "chat/rules.h"
 #include "chat/status.h"
 
@@ -51,7 +53,23 @@ struct ServerOptions {
   // the answer takes longer than keepalive_timeout, which ends its Listen stream and frees its name.
   std::chrono::milliseconds keepalive_time{20000};
   std::chrono::milliseconds keepalive_timeout{10000};
+
+  // TLS: the server's certificate chain and private key, in PEM. Both empty: plaintext.
+  std::string tls_certificate_chain;
+  std::string tls_private_key;
+
+  // The standard grpc.health.v1.Health service: SERVING while the server runs, NOT_SERVING from
+  // the moment Shutdown() begins.
+  bool health_service = true;
+  // gRPC server reflection, so that tools (grpcurl) can list and describe chat.Chat.
+  bool reflection = true;
+
+  // How often the counters (stats()) are logged at info; 0 turns the log line off.
+  std::chrono::seconds stats_interval{60};
 };
+
+class Observer;
+class Bot;
 
 // What a server has done since it started, and what it holds now.
 struct ServerStats {
@@ -89,6 +107,23 @@ class Server {
   // A snapshot of the counters; cheap enough to call every second.
   ServerStats stats() const;
 
+  // Hooks for embedders, without gRPC. Their handlers run on a thread of their own (one per
+  // Observer or Bot), one message at a time, in room order, and may call back into the server.
+  // Like a Listen stream, each has a queue of options.max_queued_messages: a handler that falls
+  // that far behind is ended with RESOURCE_EXHAUSTED. An Observer or Bot may outlive the Server;
+  // after shutdown its calls answer UNAVAILABLE.
+
+  // From now on `on_message` receives every message and notice the room accepts, direct messages
+  // included, and `on_end` (optional) why it stopped, if it stops before the Observer is destroyed.
+  // UNAVAILABLE once the server is shutting down.
+  Result<std::unique_ptr<Observer>> Observe(MessageHandler on_message, EndHandler on_end = nullptr);
+
+  // Registers `name` for a user of the embedder's, with no connection: it receives what a person
+  // would (messages to the room, notices, direct messages to and from it, its own included) and
+  // speaks with Bot::Say. The name follows the users' rules: INVALID_ARGUMENT when it breaks them,
+  // ALREADY_EXISTS when somebody has it. The name is freed when the Bot is destroyed.
+  Result<std::unique_ptr<Bot>> AddBot(std::string_view name, MessageHandler on_message);
+
   // Stops the server. Open Listen streams end with UNAVAILABLE at once, and every call answers
   // UNAVAILABLE from then on. The server keeps answering until calls stop arriving (20 ms without
   // one) or half of `grace` has passed, so that busy clients learn of the shutdown from an answer;
@@ -103,6 +138,42 @@ class Server {
   class Impl;
   explicit Server(std::unique_ptr<Impl> impl);
 
+  std::unique_ptr<Impl> impl_;
+};
+
+// Watches a room (Server::Observe). Destroying it stops the handlers; it must not be destroyed from
+// inside its own handler. Thread-safe.
+class Observer {
+ public:
+  class Impl;
+  explicit Observer(std::unique_ptr<Impl> impl);
+  ~Observer();
+
+  Observer(const Observer&) = delete;
+  Observer& operator=(const Observer&) = delete;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// A user of the embedder's in the room (Server::AddBot). Destroying it frees its name, announced as a
+// leave; it must not be destroyed from inside its own handler. Thread-safe.
+class Bot {
+ public:
+  class Impl;
+  explicit Bot(std::unique_ptr<Impl> impl);
+  ~Bot();
+
+  Bot(const Bot&) = delete;
+  Bot& operator=(const Bot&) = delete;
+
+  const std::string& name() const;
+
+  // Says `text` as this bot: to the room, or to one user with "@name text". The same rules and
+  // answers as SendMessage (chat/client.h), flood control included.
+  Result<std::uint64_t> Say(std::string_view text);
+
+ private:
   std::unique_ptr<Impl> impl_;
 };
 
