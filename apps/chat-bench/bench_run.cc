@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "chat/client.h"
 #include "chat/process.h"
 #include "chat/server.h"
 #include "process_stats.h"
@@ -71,13 +72,15 @@ Result<BenchResult> RunBench(const BenchOptions& options) {
   const ServerSampler sampler(server != nullptr, options.server_pid);
   const std::optional<ServerSample> before_subscribers = sampler.Sample();
 
-  Result<std::unique_ptr<SubscriberPool>> subscribers =
-      SubscriberPool::Open(address, options.subscribers, options.connections, options.stalled);
+  Result<std::unique_ptr<SubscriberPool>> subscribers = SubscriberPool::Open(
+      address, options.tls_root_certificates, options.subscribers, options.connections, options.stalled);
   if (!subscribers.ok()) return subscribers.status();
   const std::optional<ServerSample> with_subscribers = sampler.Sample();
 
-  Result<std::unique_ptr<SenderPool>> senders =
-      SenderPool::Start(address, options.senders, options.rate, options.size);
+  ClientOptions connection;
+  connection.server_address = address;
+  connection.tls_root_certificates = options.tls_root_certificates;
+  Result<std::unique_ptr<SenderPool>> senders = SenderPool::Start(connection, options.senders, options.rate, options.size);
   if (!senders.ok()) return senders.status();
   const std::int64_t started = NowNanos();
   const auto send_until = std::chrono::steady_clock::now() +
@@ -106,6 +109,7 @@ Result<BenchResult> RunBench(const BenchOptions& options) {
   result.lost = tally.lost;
   result.reordered = tally.reordered;
   result.evicted = tally.evicted;
+  result.stalled_evicted = tally.stalled_evicted;
   const double send_seconds = static_cast<double>(stopped - started) / 1e9;
   const double delivery_seconds = static_cast<double>(std::max(tally.last_delivery_nanos, stopped) - started) / 1e9;
   result.accepted_per_s = static_cast<double>(result.accepted) / send_seconds;

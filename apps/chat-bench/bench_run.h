@@ -15,6 +15,7 @@ struct BenchOptions {
   std::string server;      // HOST:PORT of a running server; empty starts one in this process
   pid_t server_pid = 0;    // a server on this host to sample from /proc
   int server_threads = 0;  // completion-queue threads of the in-process server; 0: one per core
+  std::string tls_root_certificates;  // PEM: connect over TLS, trusting these; empty: plaintext
   int subscribers = 100;
   int connections = 0;     // connections the subscribers share; 0: one each
   int stalled = 0;         // more subscribers, each on its own connection, that never read
@@ -33,7 +34,8 @@ struct BenchResult {
   std::uint64_t deliveries = 0;   // chat messages received, all subscribers together
   std::uint64_t lost = 0;         // accepted messages a subscriber that was not evicted never got
   std::uint64_t reordered = 0;    // deliveries with an id below one already received
-  std::uint64_t evicted = 0;      // subscribers the server ended for falling behind
+  std::uint64_t evicted = 0;      // reading subscribers the server ended for falling behind
+  std::uint64_t stalled_evicted = 0;  // stalled subscribers the server ended
   double accepted_per_s = 0;      // over the sending time
   double deliveries_per_s = 0;    // from the first send to the last delivery
   std::uint64_t p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;

@@ -37,10 +37,21 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--size", options.size, "Bytes of text per message (at least 21)")->capture_default_str()
       ->check(CLI::Range(21, 1 << 20));
+  std::string tls_ca;
+  app.add_option("--tls-ca", tls_ca, "Connect over TLS, trusting these certificates (PEM file)")
+      ->check(CLI::ExistingFile);
   app.add_flag("--json", json, "Also print one JSON object, as the last line");
   app.add_flag("--quiet", quiet, "No progress lines");
   CLI11_PARSE(app, argc, argv);
   options.progress = !quiet && options.duration_s > 2;
+  if (!tls_ca.empty()) {
+    chat::Result<std::string> roots = chat::ReadFileContents(tls_ca);
+    if (!roots.ok()) {
+      fmt::print(stderr, "chat-bench: {}\n", roots.status().message());
+      return 1;
+    }
+    options.tls_root_certificates = std::move(roots).value();
+  }
 
   spdlog::set_level(spdlog::level::warn);  // an in-process server would log every subscriber's join
   chat::RouteGrpcLogsToSpdlog();

@@ -21,8 +21,8 @@ std::string FormatTable(const BenchResult& r) {
   table += fmt::format("  deliveries   {:>12}           {:>12.0f} /s\n", r.deliveries, r.deliveries_per_s);
   table += fmt::format("  latency      p50 {} us   p90 {} us   p99 {} us   p99.9 {} us   max {} us\n", r.p50_us,
                        r.p90_us, r.p99_us, r.p999_us, r.max_us);
-  table += fmt::format("  lost {}   reordered {}   evicted {}   refused sends {}\n", r.lost, r.reordered, r.evicted,
-                       r.refused);
+  table += fmt::format("  lost {}   reordered {}   evicted {} (and {} of {} stalled)   refused sends {}\n", r.lost,
+                       r.reordered, r.evicted, r.stalled_evicted, r.options.stalled, r.refused);
   if (r.refused > 0) table += fmt::format("  first refusal: {}\n", r.first_refusal);
   if (!r.server_source.empty()) {
     table += fmt::format("  server       CPU {:.1f}% of a core   RSS {} kB   {:.1f} kB per subscriber\n",
@@ -38,11 +38,11 @@ std::string FormatJson(const BenchResult& r) {
       R"({{"subscribers":{},"connections":{},"stalled":{},"senders":{},"rate":{},"duration_s":{},"size":{},)"
       R"("accepted":{},"accepted_per_s":{:.1f},"deliveries":{},"deliveries_per_s":{:.1f},)"
       R"("p50_us":{},"p90_us":{},"p99_us":{},"p999_us":{},"max_us":{},)"
-      R"("lost":{},"reordered":{},"evicted":{},"refused":{},)"
+      R"("lost":{},"reordered":{},"evicted":{},"stalled_evicted":{},"refused":{},)"
       R"("server_measured":{},"server_cpu_percent":{:.2f},"server_rss_kb":{},"rss_per_subscriber_kb":{:.2f}}})",
       o.subscribers, o.connections > 0 ? o.connections : o.subscribers, o.stalled, o.senders, o.rate, o.duration_s,
       o.size, r.accepted, r.accepted_per_s, r.deliveries, r.deliveries_per_s, r.p50_us, r.p90_us, r.p99_us,
-      r.p999_us, r.max_us, r.lost, r.reordered, r.evicted, r.refused, r.server_source.empty() ? "false" : "true",
+      r.p999_us, r.max_us, r.lost, r.reordered, r.evicted, r.stalled_evicted, r.refused, r.server_source.empty() ? "false" : "true",
       r.server_cpu_percent, r.server_rss_kb, r.rss_per_subscriber_kb);
 }
 

@@ -10,13 +10,11 @@
 
 namespace chat::bench {
 
-Result<std::unique_ptr<SenderPool>> SenderPool::Start(const std::string& address, int senders, double rate,
+Result<std::unique_ptr<SenderPool>> SenderPool::Start(const ClientOptions& connection, int senders, double rate,
                                                       std::size_t size) {
   std::unique_ptr<SenderPool> pool(new SenderPool(senders > 0 ? rate / senders : 0, size));
-  ClientOptions options;
-  options.server_address = address;
   for (int i = 0; i < senders; ++i) {
-    auto client = std::make_unique<Client>(options);
+    auto client = std::make_unique<Client>(connection);
     // Unique to this process: a sender never listens, so the server keeps its name for its
     // registration grace period after the run.
     const Result<Registration> registration = client->AddUser(fmt::format("bench-{}-{}", getpid(), i));

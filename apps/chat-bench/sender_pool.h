@@ -19,9 +19,10 @@ namespace chat::bench {
 // calls, one at a time per sender, so a sender's pace is bounded by the round trip.
 class SenderPool {
  public:
-  // Registers `senders` users ("bench-PID-N") and starts them. `rate` is messages per second
+  // Registers `senders` users ("bench-PID-N"), each on a Client made with `connection`, and starts
+  // them. `rate` is messages per second
   // from all of them together; 0 is flat out.
-  static Result<std::unique_ptr<SenderPool>> Start(const std::string& address, int senders, double rate,
+  static Result<std::unique_ptr<SenderPool>> Start(const ClientOptions& connection, int senders, double rate,
                                                    std::size_t size);
   ~SenderPool();
 

@@ -5,18 +5,16 @@
 #include <thread>
 
 #include <grpcpp/client_context.h>
-#include <grpcpp/create_channel.h>
 
 #include "chat.grpc.pb.h"
+#include "connection.h"
 
 namespace chat::bench {
 
 class StalledStream::Impl {
  public:
-  explicit Impl(const std::string& address) {
-    grpc::ChannelArguments arguments;
-    arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    channel_ = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
+  Impl(const std::string& address, const std::string& tls_root_certificates) {
+    channel_ = NewConnection(address, tls_root_certificates);
     stub_ = Chat::NewStub(channel_);
     reader_ = stub_->Listen(&context_, ListenRequest());
   }
@@ -66,8 +64,9 @@ class StalledStream::Impl {
   bool finished_ = false;
 };
 
-Result<std::unique_ptr<StalledStream>> StalledStream::Open(const std::string& address) {
-  auto impl = std::make_unique<Impl>(address);
+Result<std::unique_ptr<StalledStream>> StalledStream::Open(const std::string& address,
+                                                           const std::string& tls_root_certificates) {
+  auto impl = std::make_unique<Impl>(address, tls_root_certificates);
   impl->WaitForAcceptance();
   return std::unique_ptr<StalledStream>(new StalledStream(std::move(impl)));
 }

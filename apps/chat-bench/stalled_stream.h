@@ -14,7 +14,8 @@ namespace chat::bench {
 class StalledStream {
  public:
   // Opens the stream and returns once the server has accepted it.
-  static Result<std::unique_ptr<StalledStream>> Open(const std::string& address);
+  static Result<std::unique_ptr<StalledStream>> Open(const std::string& address,
+                                                     const std::string& tls_root_certificates);
   ~StalledStream();
 
   // Reads what the stream still holds and says whether the server had ended it: it ends with

@@ -7,10 +7,11 @@
 #include <fmt/format.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/completion_queue.h>
-#include <grpcpp/create_channel.h>
 
 #include "chat.grpc.pb.h"
+#include "connection.h"
 #include "stamp.h"
+#include "thread_annotations.h"
 
 namespace chat::bench {
 namespace {
@@ -18,12 +19,6 @@ namespace {
 // Threads that poll the readers' completion queue. Two keep both cores of a small machine busy
 // when the server's load allows it.
 constexpr int kReaderThreads = 2;
-
-std::shared_ptr<grpc::Channel> NewConnection(const std::string& address) {
-  grpc::ChannelArguments arguments;
-  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
-}
 
 }  // namespace
 
@@ -41,24 +36,31 @@ class SubscriberPool::Reader {
 
   Reader(SubscriberPool* pool, Chat::Stub* stub, grpc::CompletionQueue* queue) : pool_(pool) {
     stream_ = stub->PrepareAsyncListen(&context_, ListenRequest(), queue);
+    HandOff(this);
     stream_->StartCall(&started_);
   }
 
-  // Advances the reader after `step` came back; false once it has finished for good.
+  // Advances the reader after `step` came back; false once it has finished for good. Each step
+  // may come back on another reader thread than the last: gRPC orders them, and HandOff/TakeOver
+  // tell ThreadSanitizer so.
   bool Advance(Step step, bool ok) {
+    TakeOver(this);
     switch (step) {
       case Step::kStarted:
         if (!ok) return Finish();
+        HandOff(this);
         stream_->ReadInitialMetadata(&accepted_);
         return true;
       case Step::kAccepted:
         pool_->OnAccepted(ok);
         if (!ok) return Finish();
+        HandOff(this);
         stream_->Read(&incoming_, &read_);
         return true;
       case Step::kRead:
         if (!ok) return Finish();
         OnMessage();
+        HandOff(this);
         stream_->Read(&incoming_, &read_);
         return true;
       case Step::kFinished:
@@ -80,6 +82,7 @@ class SubscriberPool::Reader {
 
  private:
   bool Finish() {
+    HandOff(this);
     stream_->Finish(&status_, &finished_);
     return true;
   }
@@ -123,9 +126,12 @@ class SubscriberPool::Reader {
 // Every reader, their connections, their queue and its threads.
 class SubscriberPool::Readers {
  public:
-  Readers(SubscriberPool* pool, const std::string& address, int subscribers, int connections) {
+  Readers(SubscriberPool* pool, const std::string& address, const std::string& tls_root_certificates,
+          int subscribers, int connections) {
     const int connection_count = connections > 0 ? std::min(connections, subscribers) : subscribers;
-    for (int i = 0; i < connection_count; ++i) stubs_.push_back(Chat::NewStub(NewConnection(address)));
+    for (int i = 0; i < connection_count; ++i) {
+      stubs_.push_back(Chat::NewStub(NewConnection(address, tls_root_certificates)));
+    }
     for (int i = 0; i < subscribers; ++i) {
       readers_.push_back(std::make_unique<Reader>(pool, stubs_[static_cast<std::size_t>(i % connection_count)].get(),
                                                   &queue_));
@@ -172,16 +178,18 @@ class SubscriberPool::Readers {
   std::vector<std::thread> threads_;
 };
 
-Result<std::unique_ptr<SubscriberPool>> SubscriberPool::Open(const std::string& address, int subscribers,
-                                                             int connections, int stalled) {
+Result<std::unique_ptr<SubscriberPool>> SubscriberPool::Open(const std::string& address,
+                                                             const std::string& tls_root_certificates,
+                                                             int subscribers, int connections, int stalled) {
   std::unique_ptr<SubscriberPool> pool(new SubscriberPool());
   {
     std::lock_guard<std::mutex> lock(pool->mu_);
     pool->expected_ = static_cast<std::size_t>(subscribers);
   }
-  pool->readers_ = std::make_unique<Readers>(pool.get(), address, subscribers, connections);
+  pool->readers_ =
+      std::make_unique<Readers>(pool.get(), address, tls_root_certificates, subscribers, connections);
   for (int i = 0; i < stalled; ++i) {
-    Result<std::unique_ptr<StalledStream>> stream = StalledStream::Open(address);
+    Result<std::unique_ptr<StalledStream>> stream = StalledStream::Open(address, tls_root_certificates);
     if (!stream.ok()) return stream.status();
     pool->stalled_.push_back(std::move(stream).value());
   }
@@ -220,7 +228,7 @@ bool SubscriberPool::WaitForAll(std::uint64_t id, std::chrono::milliseconds pati
 SubscriberPool::Tally SubscriberPool::Close(std::uint64_t accepted) {
   Tally tally;
   for (auto& stream : stalled_) {
-    if (stream->DrainAndCheckEvicted(std::chrono::seconds(10))) ++tally.evicted;
+    if (stream->DrainAndCheckEvicted(std::chrono::seconds(10))) ++tally.stalled_evicted;
   }
   stalled_.clear();
   readers_->Stop();

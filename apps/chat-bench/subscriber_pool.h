@@ -31,14 +31,17 @@ class SubscriberPool {
     std::uint64_t deliveries = 0;  // chat messages received, all subscribers together
     std::uint64_t lost = 0;        // accepted messages a subscriber that was not evicted never got
     std::uint64_t reordered = 0;   // deliveries with an id below one already received
-    std::uint64_t evicted = 0;     // subscribers the server ended for falling behind
+    std::uint64_t evicted = 0;     // reading subscribers the server ended for falling behind
+    std::uint64_t stalled_evicted = 0;  // stalled subscribers the server ended (all, when it works)
     std::int64_t last_delivery_nanos = 0;
     LatencyHistogram latency;      // from the send stamp to the delivery
   };
 
-  // Opens every stream and returns once the server has accepted them all.
-  static Result<std::unique_ptr<SubscriberPool>> Open(const std::string& address, int subscribers, int connections,
-                                                      int stalled);
+  // Opens every stream (over TLS when `tls_root_certificates` are given) and returns once the
+  // server has accepted them all.
+  static Result<std::unique_ptr<SubscriberPool>> Open(const std::string& address,
+                                                      const std::string& tls_root_certificates, int subscribers,
+                                                      int connections, int stalled);
   ~SubscriberPool();
 
   // Chat messages received so far, all subscribers together.

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <clocale>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "chat/logging.h"
+#include "chat/process.h"
 #include "chat_loop.h"
 
 namespace {
@@ -53,8 +55,20 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("-u,--user", user, "The name to take; without it, chat-cli asks for one");
   app.add_flag("-t,--timestamps", options.format.show_time, "Show the server's time before each message");
+  std::string tls_ca;
+  app.add_option("--tls-ca", tls_ca, "Connect over TLS, trusting these certificates (PEM file)")
+      ->check(CLI::ExistingFile);
   app.set_version_flag("--version", CHAT_VERSION);
   CLI11_PARSE(app, argc, argv);
+
+  if (!tls_ca.empty()) {
+    chat::Result<std::string> roots = chat::ReadFileContents(tls_ca);
+    if (!roots.ok()) {
+      std::fprintf(stderr, "! %s\n", roots.status().message().c_str());
+      return 1;
+    }
+    options.session.tls_root_certificates = std::move(roots).value();
+  }
 
   if (app.count("--user") > 0) options.user = user;
   options.interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);

@@ -116,6 +116,7 @@ void Session::Leave() {
 ClientOptions Session::MakeClientOptions() const {
   ClientOptions client_options;
   client_options.server_address = options_.server_address;
+  client_options.tls_root_certificates = options_.tls_root_certificates;
   client_options.rpc_timeout = options_.rpc_timeout;
   return client_options;
 }

@@ -37,6 +37,8 @@ class SessionOutput {
 
 struct SessionOptions {
   std::string server_address = "localhost:50051";
+  // PEM certificates the server's must chain to, for TLS; empty: plaintext.
+  std::string tls_root_certificates;
   // How long Connect() waits for the server.
   std::chrono::milliseconds connect_timeout{3000};
   // The deadline of each call to the server.

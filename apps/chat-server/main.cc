@@ -72,7 +72,30 @@ int main(int argc, char** argv) {
                  "Seconds to wait for a ping's answer before closing the connection")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  std::string tls_certificate, tls_key;
+  app.add_option("--tls-cert", tls_certificate, "Serve TLS with this certificate chain (PEM file); needs --tls-key")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", tls_key, "The private key (PEM file) of --tls-cert")->check(CLI::ExistingFile);
+  long stats_interval = 60;
+  app.add_option("--stats-interval", stats_interval, "Seconds between two log lines of counters; 0: none")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
+  if (tls_certificate.empty() != tls_key.empty()) {
+    fmt::print(stderr, "chat-server: --tls-cert and --tls-key go together\n");
+    return 1;
+  }
+  for (auto [path, pem] : {std::pair{&tls_certificate, &options.tls_certificate_chain},
+                           std::pair{&tls_key, &options.tls_private_key}}) {
+    if (path->empty()) continue;
+    chat::Result<std::string> contents = chat::ReadFileContents(*path);
+    if (!contents.ok()) {
+      fmt::print(stderr, "chat-server: {}\n", contents.status().message());
+      return 1;
+    }
+    *pem = std::move(contents).value();
+  }
+  options.stats_interval = std::chrono::seconds(stats_interval);
 
   options.registration_grace = Seconds(registration_grace);
   options.drain_timeout = Seconds(drain_timeout);

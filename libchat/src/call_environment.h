@@ -4,10 +4,13 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include <grpcpp/server_context.h>
 
 #include "chat.grpc.pb.h"
+#include "health.grpc.pb.h"
+#include "health_status.h"
 #include "chat/server.h"
 #include "room.h"
 #include "write_scheduler.h"
@@ -20,23 +23,42 @@ namespace chat {
 using ChatService = Chat::WithRawMethod_SendMessage<
     Chat::WithRawMethod_Listen<Chat::WithRawMethod_AddUser<Chat::WithRawMethod_ListUsers<Chat::Service>>>>;
 
+// grpc.health.v1.Health, served raw the same way (health_check_call.h, health_watch_call.h).
+using HealthService = grpc::health::v1::Health::WithRawMethod_Check<
+    grpc::health::v1::Health::WithRawMethod_Watch<grpc::health::v1::Health::Service>>;
+
 // Counters the call objects keep for Server::stats().
 struct CallCounters {
   std::atomic<std::uint64_t> calls{0};       // calls arrived, of every RPC
   std::atomic<std::uint64_t> deliveries{0};  // messages written to Listen streams
   std::atomic<std::size_t> listen_calls{0};  // Listen calls arrived and not yet freed
+  std::atomic<std::int64_t> queued{0};       // messages waiting in Listen calls' queues
 };
 
 // What every call object on one completion queue works with. All pointers outlive every call
 // object: the server frees them only after its completion queues are drained.
 struct CallEnvironment {
   ChatService* service;
+  HealthService* health;
+  HealthStatus* health_status;
   grpc::ServerCompletionQueue* queue;
   Room* room;
   const ServerOptions* options;
   CallCounters* counters;
   WriteScheduler* scheduler;  // of this queue
 };
+
+// The service object a RequestX member function is to be called on: the chat service or the
+// health service, whichever of them has it among its base classes.
+template <class Base, class Result, class... Args>
+Base* ServiceFor(const CallEnvironment& env, Result (Base::*)(Args...)) {
+  if constexpr (std::is_base_of_v<Base, ChatService>) {
+    return env.service;
+  } else {
+    static_assert(std::is_base_of_v<Base, HealthService>, "a request method of neither service");
+    return env.health;
+  }
+}
 
 }  // namespace chat
 

@@ -6,11 +6,10 @@
 #include <grpc/grpc.h>
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 #include <grpcpp/support/channel_arguments.h>
 
 #include "chat.grpc.pb.h"
+#include "connection.h"
 #include "listen_reactor.h"
 #include "message_stream_impl.h"
 #include "wire.h"
@@ -20,14 +19,11 @@ namespace {
 
 std::shared_ptr<grpc::Channel> MakeChannel(const ClientOptions& options) {
   grpc::ChannelArguments arguments;
-  // The server tells users apart by connection; without this, Clients in one process would share
-  // one connection and so one identity.
-  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options.keepalive_time.count()));
   arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(options.keepalive_timeout.count()));
   arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   arguments.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-  return grpc::CreateCustomChannel(options.server_address, grpc::InsecureChannelCredentials(), arguments);
+  return NewConnection(options.server_address, options.tls_root_certificates, arguments);
 }
 
 }  // namespace

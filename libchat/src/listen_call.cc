@@ -74,6 +74,7 @@ bool ListenCall::Deliver(const MessagePtr& message) {
   if (state_ != State::kSubscribing && state_ != State::kStreaming) return true;  // ending anyway
   if (queue_.size() >= env_.options->max_queued_messages) return false;
   queue_.push_back(message);
+  env_.counters->queued.fetch_add(1, std::memory_order_relaxed);
   if (state_ == State::kStreaming && !write_in_flight_ && !turn_pending_) {
     turn_pending_ = true;
     ++outstanding_;
@@ -97,7 +98,7 @@ void ListenCall::Close(const Status& reason) {
   subscribed_ = false;  // the room has let go of this call
   if (state_ != State::kSubscribing && state_ != State::kStreaming) return;
   finish_status_ = ToGrpcStatus(reason);
-  queue_.clear();
+  DropQueueLocked();
   if (state_ == State::kSubscribing) {  // OnRequest finishes once it sees kDraining
     state_ = State::kDraining;
     return;
@@ -123,7 +124,7 @@ void ListenCall::OnWriteDone(bool ok) {
   }
   if (!ok) {  // the stream is broken: the client is gone, and the done notification will follow
     state_ = State::kFinishing;
-    queue_.clear();
+    DropQueueLocked();
     StopDrainAlarmLocked();
   } else if (state_ == State::kDraining) {
     StopDrainAlarmLocked();
@@ -152,7 +153,7 @@ void ListenCall::OnDone(bool /*ok*/) {
     done_ = true;
     unsubscribe = std::exchange(subscribed_, false);
     if (state_ == State::kStreaming) state_ = State::kFinishing;  // nobody is reading any more
-    queue_.clear();
+    DropQueueLocked();
     StopDrainAlarmLocked();
   }
   // The done notification is still counted in outstanding_, so this call stays alive while the
@@ -184,6 +185,7 @@ void ListenCall::WriteNextLocked() {
   if (write_in_flight_ || queue_.empty()) return;
   const grpc::ByteBuffer bytes = BufferOf(queue_.front()->wire);
   queue_.pop_front();
+  env_.counters->queued.fetch_sub(1, std::memory_order_relaxed);
   // With more queued, let gRPC hold this one back and send it with the next: several messages
   // then leave in one system call. The last of the queue goes out at once.
   grpc::WriteOptions options;
@@ -204,6 +206,11 @@ void ListenCall::StopDrainAlarmLocked() {
   if (!drain_alarm_armed_) return;
   drain_alarm_armed_ = false;
   drain_alarm_.Cancel();  // its tag still comes back, with ok == false
+}
+
+void ListenCall::DropQueueLocked() {
+  env_.counters->queued.fetch_sub(static_cast<std::int64_t>(queue_.size()), std::memory_order_relaxed);
+  queue_.clear();
 }
 
 bool ListenCall::CompleteOperationLocked() { return --outstanding_ == 0; }

@@ -76,6 +76,8 @@ class ListenCall final : public Subscriber, public WriteTurn {
   void WriteNextLocked();
   void FinishLocked();
   void StopDrainAlarmLocked();
+  // Empties the queue, keeping the server's count of queued messages right.
+  void DropQueueLocked();
   // Marks one operation as come back. True when it was the last: the caller must then unlock and
   // free the object.
   bool CompleteOperationLocked();

@@ -2,6 +2,13 @@
 
 #include <sys/resource.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
 #include <absl/synchronization/mutex.h>
 
 namespace chat {
@@ -18,5 +25,17 @@ std::uint64_t RaiseOpenFileLimit() {
 }
 
 void DisableMutexDeadlockDetection() { absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore); }
+
+Result<std::string> ReadFileContents(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    const int error = errno;
+    const StatusCode code = error == EACCES ? StatusCode::kPermissionDenied : StatusCode::kNotFound;
+    return Status(code, fmt::format("cannot read {}: {}", path, std::strerror(error)));
+  }
+  std::ostringstream contents;
+  contents << file.rdbuf();
+  return contents.str();
+}
 
 }  // namespace chat

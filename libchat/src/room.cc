@@ -150,6 +150,18 @@ void Room::Unsubscribe(const std::string& peer, Subscriber* subscriber) {
   EvictOverflowingLocked();
 }
 
+Status Room::Observe(Subscriber* observer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return Closed();
+  observers_.push_back(observer);
+  return Status::Ok();
+}
+
+void Room::Unobserve(Subscriber* observer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::erase(observers_, observer);
+}
+
 std::vector<std::string> Room::Usernames() const {
   std::vector<std::pair<std::string, std::string>> by_folded;  // sorted on the folded name
   {
@@ -190,8 +202,10 @@ void Room::Close(const Status& reason) {
   if (closed_) return;
   closed_ = true;
   for (const Listener& listener : listeners_) listener.subscriber->Close(reason);
+  for (Subscriber* observer : observers_) observer->Close(reason);
   spdlog::info("room closed: {} streams ended, {} users", listeners_.size(), members_.size());
   listeners_.clear();
+  observers_.clear();
   for (auto& [peer, state] : peers_) state.subscribers.clear();
 }
 
@@ -203,6 +217,7 @@ MessagePtr Room::SequenceLocked(ChatMessage message) {
   auto sequenced = std::make_shared<SequencedMessage>();
   static_cast<ChatMessage&>(*sequenced) = std::move(message);
   if (options_.encode) sequenced->wire = options_.encode(*sequenced);
+  for (Subscriber* observer : observers_) DeliverLocked(sequenced, observer);
   return sequenced;
 }
 
@@ -224,6 +239,14 @@ void Room::EvictOverflowingLocked() {
   while (!overflowing_.empty()) {
     Subscriber* const subscriber = overflowing_.back();
     overflowing_.pop_back();
+    if (const auto observer = std::find(observers_.begin(), observers_.end(), subscriber);
+        observer != observers_.end()) {
+      observers_.erase(observer);
+      subscriber->Close(Status(StatusCode::kResourceExhausted, "too slow: the observer fell too far behind"));
+      ++evictions_;
+      spdlog::info("evicted an observer: queue full");
+      continue;
+    }
     const auto listener = std::find_if(listeners_.begin(), listeners_.end(),
                                        [&](const Listener& l) { return l.subscriber == subscriber; });
     if (listener == listeners_.end()) continue;  // already evicted during this fan-out

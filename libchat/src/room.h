@@ -110,6 +110,12 @@ class Room {
   // been evicted already).
   void Unsubscribe(const std::string& peer, Subscriber* subscriber);
 
+  // From now on `observer` receives every message the room sequences, direct messages included
+  // (Server::Observe). UNAVAILABLE once closed. Like a subscriber, it is evicted when it cannot take
+  // a message, and must stay valid until Unobserve() returns or Close() was called on it.
+  Status Observe(Subscriber* observer);
+  void Unobserve(Subscriber* observer);
+
   // The registered names, sorted ignoring case.
   std::vector<std::string> Usernames() const;
 
@@ -166,6 +172,7 @@ class Room {
   std::unordered_map<std::string, Peer> peers_;      // by peer address
   std::unordered_map<std::string, Member> members_;  // by folded name
   std::vector<Listener> listeners_;
+  std::vector<Subscriber*> observers_;
   // Peers by the deadline for opening Listen. Entries are not removed when a peer listens or goes;
   // ExpireRegistrations() skips those that no longer match the peer's listen_deadline.
   std::multimap<SteadyTime, std::string> deadlines_;

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 #include <grpc/grpc.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
@@ -18,7 +19,10 @@
 #include "add_user_call.h"
 #include "call_environment.h"
 #include "chat.grpc.pb.h"
-#include "expiry_timer.h"
+#include "deadline_timer.h"
+#include "embedding.h"
+#include "health_check_call.h"
+#include "health_watch_call.h"
 #include "list_users_call.h"
 #include "listen_call.h"
 #include "operation.h"
@@ -41,6 +45,10 @@ Status CheckOptions(const ServerOptions& options) {
   if (options.max_rate < 0) return invalid("max_rate must be 0 (no limit) or more");
   if (options.max_rate > 0 && options.max_burst < 1) return invalid("max_burst must be at least 1");
   if (options.max_queued_messages == 0) return invalid("max_queued_messages must be at least 1");
+  if (options.tls_certificate_chain.empty() != options.tls_private_key.empty()) {
+    return invalid("TLS needs both a certificate chain and its private key");
+  }
+  if (options.stats_interval.count() < 0) return invalid("stats_interval must be 0 (off) or more");
   if (options.keepalive_time.count() <= 0 || options.keepalive_timeout.count() <= 0) {
     return invalid("keepalive_time and keepalive_timeout must be positive");
   }
@@ -59,6 +67,13 @@ std::string WithPort(const std::string& address, int port) {
 }
 
 int AsInt(std::chrono::milliseconds duration) { return static_cast<int>(duration.count()); }
+
+std::shared_ptr<grpc::ServerCredentials> Credentials(const ServerOptions& options) {
+  if (options.tls_certificate_chain.empty()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions tls;
+  tls.pem_key_cert_pairs.push_back({options.tls_private_key, options.tls_certificate_chain});
+  return grpc::SslServerCredentials(tls);
+}
 
 // Calls of each RPC each queue stands ready to accept. A call that arrives when none is ready
 // waits unmatched inside gRPC, and at shutdown gRPC drops such calls: their clients would see
@@ -79,20 +94,26 @@ class Server::Impl {
   void Shutdown(std::chrono::milliseconds grace);
   void Wait();
   ServerStats stats() const;
+  Result<std::unique_ptr<Observer>> Observe(MessageHandler on_message, EndHandler on_end);
+  Result<std::unique_ptr<Bot>> AddBot(std::string_view name, BotHandler on_message);
 
  private:
   // The body of each completion-queue thread: runs the handler of every completed operation until
   // the queue is shut down and drained.
   static void Serve(grpc::ServerCompletionQueue* queue);
 
+  void LogStats() const;
   // Returns once no call has arrived for a short while, or at `limit`.
   void ServeUntilQuiet(std::chrono::steady_clock::time_point limit);
 
   const ServerOptions options_;
   ChatService service_;
+  HealthService health_service_;
+  HealthStatus health_status_;
   CallCounters counters_;
-  std::unique_ptr<Room> room_;
-  std::unique_ptr<ExpiryTimer> expiry_timer_;
+  std::shared_ptr<Room> room_;  // shared with the embedders' Observers and Bots
+  std::unique_ptr<DeadlineTimer> expiry_timer_;
+  std::unique_ptr<DeadlineTimer> stats_timer_;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
   std::vector<std::unique_ptr<WriteScheduler>> schedulers_;  // one per queue
   std::unique_ptr<grpc::Server> server_;
@@ -114,8 +135,15 @@ Server::Impl::Impl(const ServerOptions& options) : options_(options) {
   room_options.registration_grace = options_.registration_grace;
   room_options.on_deadline = [this](SteadyTime deadline) { expiry_timer_->RunBy(deadline); };
   room_options.encode = EncodeForWire;  // once per message, whatever the number of subscribers
-  room_ = std::make_unique<Room>(std::move(room_options));
-  expiry_timer_ = std::make_unique<ExpiryTimer>([this] { return room_->ExpireRegistrations(); });
+  room_ = std::make_shared<Room>(std::move(room_options));
+  expiry_timer_ = std::make_unique<DeadlineTimer>([this] { return room_->ExpireRegistrations(); });
+  if (options_.stats_interval.count() > 0) {
+    stats_timer_ = std::make_unique<DeadlineTimer>([this]() -> std::optional<SteadyTime> {
+      LogStats();
+      return std::chrono::steady_clock::now() + options_.stats_interval;
+    });
+    stats_timer_->RunBy(std::chrono::steady_clock::now() + options_.stats_interval);
+  }
 }
 
 Server::Impl::~Impl() {
@@ -129,7 +157,13 @@ Server::Impl::~Impl() {
 
 Status Server::Impl::Start() {
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.address, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(options_.address, Credentials(options_), &port_);
+  // The health service is served on this server's queues (health_check_call.h), not by gRPC's
+  // default one, which would bring threads of its own into the process's polling.
+  grpc::EnableDefaultHealthCheckService(false);
+  if (options_.health_service) builder.RegisterService(&health_service_);
+  // Reflection, for grpcurl: gRPC adds it to every server built once this was called.
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   builder.RegisterService(&service_);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_request_bytes));
   // gRPC sets SO_REUSEPORT by default, which would let a second server share a port in use.
@@ -159,18 +193,25 @@ Status Server::Impl::Start() {
 
   for (auto& queue : queues_) {
     schedulers_.push_back(std::make_unique<WriteScheduler>(queue.get()));
-    const CallEnvironment env{&service_, queue.get(), room_.get(), &options_, &counters_, schedulers_.back().get()};
+    const CallEnvironment env{&service_,   &health_service_, &health_status_,        queue.get(),
+                              room_.get(), &options_,        &counters_, schedulers_.back().get()};
     for (int i = 0; i < kRequestsPerQueue; ++i) {
       AddUserCall::Spawn(env);
       SendMessageCall::Spawn(env);
       ListenCall::Spawn(env);
       ListUsersCall::Spawn(env);
     }
+    if (options_.health_service) {
+      HealthCheckCall::Spawn(env);
+      HealthWatchCall::Spawn(env);
+    }
     threads_.emplace_back(&Impl::Serve, queue.get());
     // Named, so that top -H and chat-bench can tell the server's threads from others.
     pthread_setname_np(threads_.back().native_handle(), fmt::format("chat-cq-{}", threads_.size() - 1).c_str());
   }
-  spdlog::info("serving on {} with {} completion-queue threads", address(), threads);
+  health_status_.SetServing(true);
+  spdlog::info("serving on {} with {} completion-queue threads{}", address(), threads,
+               options_.tls_certificate_chain.empty() ? "" : ", TLS");
   return Status::Ok();
 }
 
@@ -193,12 +234,16 @@ void Server::Impl::Shutdown(std::chrono::milliseconds grace) {
   }
   spdlog::info("shutting down");
   const auto deadline = std::chrono::steady_clock::now() + grace;
+  health_status_.SetServing(false);  // load balancers and probes see it before anything else
   room_->Close(Status(StatusCode::kUnavailable, "the server is shutting down"));
   ServeUntilQuiet(std::chrono::steady_clock::now() + grace / 2);
+  health_status_.Close();  // Watch streams end, like Listen streams, rather than wait to be cancelled
   server_->Shutdown(std::chrono::system_clock::now() + (deadline - std::chrono::steady_clock::now()));
   for (auto& queue : queues_) queue->Shutdown();
   for (auto& thread : threads_) thread.join();
   expiry_timer_.reset();
+  stats_timer_.reset();
+  LogStats();
   {
     std::lock_guard<std::mutex> lock(shutdown_mu_);
     stopped_ = true;
@@ -236,6 +281,23 @@ void Server::Impl::ServeUntilQuiet(std::chrono::steady_clock::time_point limit) 
   }
 }
 
+void Server::Impl::LogStats() const {
+  const ServerStats now = stats();
+  spdlog::info("stats: {} users, {} subscribers, {} streams, {} messages, {} deliveries, {} evictions", now.users,
+               now.subscribers, now.streams, now.messages, now.deliveries, now.evictions);
+}
+
+Result<std::unique_ptr<Observer>> Server::Impl::Observe(MessageHandler on_message, EndHandler on_end) {
+  Result<std::unique_ptr<Observer::Impl>> observer =
+      Observer::Impl::Start(room_, options_.max_queued_messages, std::move(on_message), std::move(on_end));
+  if (!observer.ok()) return observer.status();
+  return std::make_unique<Observer>(std::move(observer).value());
+}
+
+Result<std::unique_ptr<Bot>> Server::Impl::AddBot(std::string_view name, BotHandler on_message) {
+  return Bot::Impl::Join(room_, options_.max_queued_messages, name, std::move(on_message));
+}
+
 void Server::Impl::Wait() {
   std::unique_lock<std::mutex> lock(shutdown_mu_);
   stopped_cv_.wait(lock, [this] { return stopped_; });
@@ -256,5 +318,13 @@ std::string Server::address() const { return impl_->address(); }
 void Server::Shutdown(std::chrono::milliseconds grace) { impl_->Shutdown(grace); }
 void Server::Wait() { impl_->Wait(); }
 ServerStats Server::stats() const { return impl_->stats(); }
+
+Result<std::unique_ptr<Observer>> Server::Observe(MessageHandler on_message, EndHandler on_end) {
+  return impl_->Observe(std::move(on_message), std::move(on_end));
+}
+
+Result<std::unique_ptr<Bot>> Server::AddBot(std::string_view name, BotHandler on_message) {
+  return impl_->AddBot(name, std::move(on_message));
+}
 
 }  // namespace chat

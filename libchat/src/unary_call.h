@@ -24,15 +24,16 @@
 namespace chat {
 
 // kRequest is the service's RequestX member function; it belongs to one of the service's base
-// classes (Chat::WithAsyncMethod_X), so its type is left to the compiler.
+// classes (Chat::WithRawMethod_X), so its type is left to the compiler, and ServiceFor finds the
+// service object to call it on.
 template <class Call, class Request, class Response, auto kRequest>
 class UnaryCall {
  public:
   // Creates a call object waiting for the next call of this RPC on env.queue; it frees itself.
   static void Spawn(const CallEnvironment& env) {
     auto* call = new Call(env);
-    (env.service->*kRequest)(&call->context_, &call->request_bytes_, &call->responder_, env.queue, env.queue,
-                             call->on_request_.tag());
+    (ServiceFor(env, kRequest)->*kRequest)(&call->context_, &call->request_bytes_, &call->responder_, env.queue,
+                                           env.queue, call->on_request_.tag());
   }
 
   UnaryCall(const UnaryCall&) = delete;

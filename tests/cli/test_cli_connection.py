@@ -1,8 +1,10 @@
 """chat-cli and its server: where it is found, an unreachable one, and one that goes away and comes back."""
 
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
 import unittest
 
@@ -45,6 +47,22 @@ class ConnectionTest(unittest.TestCase):
             self.assertTrue(from_environment.wait_for_line("* welcome, alice"), from_environment.lines("stderr"))
             from_flag = self.cli(server.address, "--user", "bob", env={"CHAT_SERVER": unused_address()})
             self.assertTrue(from_flag.wait_for_line("* welcome, bob"), from_flag.lines("stderr"))
+            server.stop()
+
+    def test_tls_ca_speaks_to_a_tls_server(self):
+        directory = tempfile.mkdtemp(prefix="chat-tls-")
+        self.addCleanup(shutil.rmtree, directory, ignore_errors=True)
+        certificates = harness.make_certificates(directory)
+        with harness.ServerProcess("--tls-cert", certificates["server.pem"], "--tls-key", certificates["server.key"]) as server:
+            alice = self.cli(server.address, "--tls-ca", certificates["ca.pem"], "--user", "alice")
+            self.assertTrue(alice.wait_for_line("* welcome, alice"), alice.lines("stderr"))
+            alice.write("hello over TLS")
+            alice.close_input()
+            self.assertEqual(alice.wait(), 0)
+            self.assertIn("alice: hello over TLS", alice.lines())
+            plain = self.cli(server.address, "--user", "bob")
+            self.assertEqual(plain.wait(), 1)
+            self.assertEqual(plain.lines("stderr"), [f"! cannot reach server at {server.address}"])
             server.stop()
 
     def lose_server(self, sig):

@@ -4,6 +4,7 @@ CTest sets the paths: CHAT_SERVER_BIN, and for tests that need a generated Pytho
 PROTOC and GRPC_PYTHON_PLUGIN.
 """
 
+import atexit
 import importlib
 import os
 import re
@@ -78,6 +79,7 @@ class ServerProcess:
 def load_generated(proto_path):
     """Generates Python message and stub modules from `proto_path`; returns (pb2, pb2_grpc)."""
     out_dir = tempfile.mkdtemp(prefix="chat-e2e-")
+    atexit.register(shutil.rmtree, out_dir, ignore_errors=True)
     proto_dir, proto_file = os.path.split(os.path.abspath(proto_path))
     subprocess.run([
         os.environ["PROTOC"], f"-I{proto_dir}", f"--python_out={out_dir}", f"--grpc_out={out_dir}",
@@ -213,3 +215,20 @@ class TmuxTerminal:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def make_certificates(directory):
+    """A CA and a server certificate for localhost and 127.0.0.1, signed by it; returns their paths."""
+    paths = {name: os.path.join(directory, name) for name in ("ca.pem", "ca.key", "server.pem", "server.key")}
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run = lambda *args: subprocess.run(["openssl", *args], check=True, capture_output=True)
+    run("req", "-x509", *key, "-days", "2", "-subj", "/CN=libchat test CA",
+        "-keyout", paths["ca.key"], "-out", paths["ca.pem"])
+    csr = os.path.join(directory, "server.csr")
+    run("req", *key, "-subj", "/CN=localhost", "-keyout", paths["server.key"], "-out", csr)
+    extensions = os.path.join(directory, "san.ext")
+    with open(extensions, "w") as ext:
+        ext.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    run("x509", "-req", "-in", csr, "-CA", paths["ca.pem"], "-CAkey", paths["ca.key"], "-CAcreateserial",
+        "-days", "2", "-extfile", extensions, "-out", paths["server.pem"])
+    return paths

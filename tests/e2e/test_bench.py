@@ -35,26 +35,41 @@ class BenchTest(unittest.TestCase):
         self.assertEqual(result["lost"], 0)
         self.assertEqual(result["reordered"], 0)
         self.assertEqual(result["evicted"], 0)
+        self.assertEqual(result["stalled_evicted"], 0)
 
     def test_a_subscriber_that_never_reads_is_evicted_and_the_server_does_not_hoard(self):
-        size = 4000
-        with harness.ServerProcess("--max-rate", "0", "--max-queue", "256") as server:
-            before = rss_kb(server.process.pid)
-            result = bench("--server", server.address, "--server-pid", str(server.process.pid),
-                           "--subscribers", "99", "--stalled", "1", "--senders", "16",
-                           "--size", str(size), "--duration", "6")
-            grown = rss_kb(server.process.pid) - before
+        # Two floods against one server: the first warms the allocator and gRPC's buffers up, the
+        # second shows whether memory follows what the stalled subscriber was sent. A server that
+        # kept the stalled subscriber's messages would grow by at least that much in each run.
+        size = 16000
+        with harness.ServerProcess("--max-rate", "0", "--max-queue", "256",
+                                   "--max-text-bytes", str(size)) as server:
+            runs = []
+            for _ in range(2):
+                before = rss_kb(server.process.pid)
+                result = bench("--server", server.address, "--server-pid", str(server.process.pid),
+                               "--subscribers", "99", "--stalled", "1", "--senders", "16",
+                               "--size", str(size), "--duration", "4")
+                runs.append((result, rss_kb(server.process.pid) - before))
             server.stop()
-        self.assertEqual(result["evicted"], 1)
-        self.assertEqual(result["lost"], 0)
-        self.assertEqual(result["reordered"], 0)
-        # What the stalled subscriber was sent: a server that kept it would grow by at least as much.
-        flooded_kb = result["accepted"] * size // 1024
-        print(f"  the stalled subscriber was sent {flooded_kb} kB; server RSS grew {grown} kB", file=sys.stderr)
-        if not os.environ.get("CHAT_SANITIZE"):  # sanitizer allocators hold memory on purpose
+        for result, grown in runs:
+            self.assertEqual(result["stalled_evicted"], 1)
+            self.assertEqual(result["lost"], 0)
+            self.assertEqual(result["reordered"], 0)
+            flooded_kb = result["accepted"] * size // 1024
+            print(f"  the stalled subscriber was sent {flooded_kb} kB; server RSS grew {grown} kB",
+                  file=sys.stderr)
+        # Under a sanitizer the reading subscribers run several times slower than the server can
+        # send, and one may fall --max-queue behind and be evicted too, which is the policy at work;
+        # its allocator also holds freed memory on purpose.
+        if not os.environ.get("CHAT_SANITIZE"):
+            for result, _ in runs:
+                self.assertEqual(result["evicted"], 0)
+            result, grown = runs[1]
+            flooded_kb = result["accepted"] * size // 1024
             self.assertGreater(flooded_kb, 16 * 1024)
-            self.assertLess(grown, flooded_kb // 2)
-            self.assertLess(grown, 32 * 1024)
+            self.assertLess(grown, flooded_kb // 4)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -4,12 +4,12 @@
 
 #include <grpcpp/create_channel.h>
 
+#include "connection.h"
+
 namespace chat::testing {
 
 RawChat::RawChat(const std::string& address) {
-  grpc::ChannelArguments arguments;
-  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  channel_ = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
+  channel_ = NewConnection(address, "");
   stub_ = Chat::NewStub(channel_);
   generic_stub_ = std::make_unique<grpc::GenericStub>(channel_);
 }

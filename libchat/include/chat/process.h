@@ -3,6 +3,9 @@
 #define CHAT_PROCESS_H_
 
 #include <cstdint>
+#include <string>
+
+#include "chat/status.h"
 
 namespace chat {
 
@@ -15,6 +18,10 @@ std::uint64_t RaiseOpenFileLimit();
 // gRPC's own builds do not: at 200 messages a second to 100 subscribers it costs a server about a
 // quarter of its CPU time (docs/benchmarks.md). Process-wide; call it before starting a Server.
 void DisableMutexDeadlockDetection();
+
+// The whole of the file at `path` (a TLS certificate or key, say). NOT_FOUND or PERMISSION_DENIED
+// with a sentence naming the file when it cannot be read.
+Result<std::string> ReadFileContents(const std::string& path);
 
 }  // namespace chat
 

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -59,10 +60,9 @@ struct ServerOptions {
   std::string tls_private_key;
 
   // The standard grpc.health.v1.Health service: SERVING while the server runs, NOT_SERVING from
-  // the moment Shutdown() begins.
+  // the moment Shutdown() begins. (gRPC server reflection, for grpcurl, is always served: gRPC
+  // turns it on for every server of a process that links it.)
   bool health_service = true;
-  // gRPC server reflection, so that tools (grpcurl) can list and describe chat.Chat.
-  bool reflection = true;
 
   // How often the counters (stats()) are logged at info; 0 turns the log line off.
   std::chrono::seconds stats_interval{60};
@@ -70,6 +70,9 @@ struct ServerOptions {
 
 class Observer;
 class Bot;
+
+// Receives, on the bot's own thread, each message a Bot hears, with the Bot, so that it may answer.
+using BotHandler = std::function<void(Bot& self, const ChatMessage& message)>;
 
 // What a server has done since it started, and what it holds now.
 struct ServerStats {
@@ -118,11 +121,12 @@ class Server {
   // UNAVAILABLE once the server is shutting down.
   Result<std::unique_ptr<Observer>> Observe(MessageHandler on_message, EndHandler on_end = nullptr);
 
-  // Registers `name` for a user of the embedder's, with no connection: it receives what a person
-  // would (messages to the room, notices, direct messages to and from it, its own included) and
-  // speaks with Bot::Say. The name follows the users' rules: INVALID_ARGUMENT when it breaks them,
-  // ALREADY_EXISTS when somebody has it. The name is freed when the Bot is destroyed.
-  Result<std::unique_ptr<Bot>> AddBot(std::string_view name, MessageHandler on_message);
+  // Registers `name` for a user of the embedder's, with no connection: `on_message` receives,
+  // with the Bot itself, what a person would (messages to the room, notices, direct messages to and
+  // from it, its own included), and the bot speaks with Bot::Say. The name follows the users'
+  // rules: INVALID_ARGUMENT when it breaks them, ALREADY_EXISTS when somebody has it. The name is
+  // freed when the Bot is destroyed.
+  Result<std::unique_ptr<Bot>> AddBot(std::string_view name, BotHandler on_message);
 
   // Stops the server. Open Listen streams end with UNAVAILABLE at once, and every call answers
   // UNAVAILABLE from then on. The server keeps answering until calls stop arriving (20 ms without

@@ -1,12 +1,12 @@
-#include "expiry_timer.h"
+#include "deadline_timer.h"
 
 #include <utility>
 
 namespace chat {
 
-ExpiryTimer::ExpiryTimer(Task task) : task_(std::move(task)), thread_([this] { Loop(); }) {}
+DeadlineTimer::DeadlineTimer(Task task) : task_(std::move(task)), thread_([this] { Loop(); }) {}
 
-ExpiryTimer::~ExpiryTimer() {
+DeadlineTimer::~DeadlineTimer() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
@@ -15,7 +15,7 @@ ExpiryTimer::~ExpiryTimer() {
   thread_.join();
 }
 
-void ExpiryTimer::RunBy(SteadyTime deadline) {
+void DeadlineTimer::RunBy(SteadyTime deadline) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (next_run_ && *next_run_ <= deadline) return;
@@ -24,7 +24,7 @@ void ExpiryTimer::RunBy(SteadyTime deadline) {
   wake_.notify_one();
 }
 
-void ExpiryTimer::Loop() {
+void DeadlineTimer::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     if (!next_run_) {

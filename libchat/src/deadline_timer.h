@@ -1,5 +1,5 @@
-#ifndef CHAT_SRC_EXPIRY_TIMER_H_
-#define CHAT_SRC_EXPIRY_TIMER_H_
+#ifndef CHAT_SRC_DEADLINE_TIMER_H_
+#define CHAT_SRC_DEADLINE_TIMER_H_
 
 #include <condition_variable>
 #include <functional>
@@ -13,20 +13,21 @@ namespace chat {
 
 // Runs a task on its own thread at the times it is asked to, and sleeps otherwise (no polling).
 // The task returns when it wants to run next, if ever; RunBy() asks for an earlier run from any
-// thread. The server uses it to free names whose owners never opened a Listen stream.
+// thread. The server uses one to free names whose owners never opened a Listen stream, and one to
+// log its counters.
 //
 // Threading: RunBy() may be called from any thread, including with the room's lock held; the task
 // runs on the timer's thread without mu_ held.
-class ExpiryTimer {
+class DeadlineTimer {
  public:
   using Task = std::function<std::optional<SteadyTime>()>;
 
-  explicit ExpiryTimer(Task task);
+  explicit DeadlineTimer(Task task);
   // Stops the thread; a task already running finishes first.
-  ~ExpiryTimer();
+  ~DeadlineTimer();
 
-  ExpiryTimer(const ExpiryTimer&) = delete;
-  ExpiryTimer& operator=(const ExpiryTimer&) = delete;
+  DeadlineTimer(const DeadlineTimer&) = delete;
+  DeadlineTimer& operator=(const DeadlineTimer&) = delete;
 
   // Makes sure the task runs no later than `deadline`.
   void RunBy(SteadyTime deadline);
@@ -44,4 +45,4 @@ class ExpiryTimer {
 
 }  // namespace chat
 
-#endif  // CHAT_SRC_EXPIRY_TIMER_H_
+#endif  // CHAT_SRC_DEADLINE_TIMER_H_

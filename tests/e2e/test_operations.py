@@ -1,0 +1,121 @@
+"""What operators rely on: health checks, reflection, TLS, and the programs' TLS flags."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import grpc
+from google.protobuf import descriptor_pb2
+
+import harness
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+health_pb2, health_grpc = harness.load_generated(os.path.join(HERE, "..", "..", "proto", "health.proto"))
+reflection_pb2, reflection_grpc = harness.load_generated(os.path.join(HERE, "reflection.proto"))
+chat_pb2, chat_grpc = harness.load_generated(os.path.join(HERE, "..", "..", "proto", "chat.proto"))
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+class HealthTest(unittest.TestCase):
+    def test_check_answers_serving_for_the_server_and_chat_Chat_and_not_found_otherwise(self):
+        with harness.ServerProcess() as server:
+            with grpc.insecure_channel(server.address) as channel:
+                health = health_grpc.HealthStub(channel)
+                for service in ("", "chat.Chat"):
+                    answer = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=harness.PATIENCE)
+                    self.assertEqual(answer.status, SERVING, service)
+                with self.assertRaises(grpc.RpcError) as unknown:
+                    health.Check(health_pb2.HealthCheckRequest(service="no.Such"), timeout=harness.PATIENCE)
+                self.assertEqual(unknown.exception.code(), grpc.StatusCode.NOT_FOUND)
+            server.stop()
+
+    def test_watch_turns_not_serving_as_soon_as_shutdown_starts(self):
+        with harness.ServerProcess() as server:
+            channel = grpc.insecure_channel(server.address)
+            statuses = health_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service="chat.Chat"))
+            self.assertEqual(next(statuses).status, SERVING)
+            server.process.terminate()
+            self.assertEqual(next(statuses).status, NOT_SERVING)
+            with self.assertRaises(grpc.RpcError) as ended:
+                next(statuses)
+            self.assertEqual(ended.exception.code(), grpc.StatusCode.UNAVAILABLE)
+            self.assertEqual(server.process.wait(timeout=harness.PATIENCE), 0)
+            channel.close()
+
+
+class ReflectionTest(unittest.TestCase):
+    def ask(self, channel, **request):
+        replies = reflection_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
+            iter([reflection_pb2.ServerReflectionRequest(**request)]), timeout=harness.PATIENCE)
+        return next(replies)
+
+    def test_lists_chat_Chat_and_describes_its_methods(self):
+        with harness.ServerProcess() as server:
+            with grpc.insecure_channel(server.address) as channel:
+                listed = self.ask(channel, list_services="")
+                names = [service.name for service in listed.list_services_response.service]
+                self.assertIn("chat.Chat", names)
+                self.assertIn("grpc.health.v1.Health", names)
+
+                described = self.ask(channel, file_containing_symbol="chat.Chat")
+                files = [descriptor_pb2.FileDescriptorProto.FromString(data)
+                         for data in described.file_descriptor_response.file_descriptor_proto]
+                chat_file = next(f for f in files if f.package == "chat")
+                service = next(s for s in chat_file.service if s.name == "Chat")
+                self.assertEqual(sorted(m.name for m in service.method),
+                                 ["AddUser", "ListUsers", "Listen", "SendMessage"])
+                listen = next(m for m in service.method if m.name == "Listen")
+                self.assertTrue(listen.server_streaming)
+            server.stop()
+
+
+class TlsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.directory = tempfile.mkdtemp(prefix="chat-tls-")
+        cls.addClassCleanup(shutil.rmtree, cls.directory, ignore_errors=True)
+        cls.certificates = harness.make_certificates(cls.directory)
+
+    def serve(self):
+        return harness.ServerProcess("--tls-cert", self.certificates["server.pem"],
+                                     "--tls-key", self.certificates["server.key"])
+
+    def test_tls_clients_are_served_and_plaintext_ones_are_not(self):
+        with self.serve() as server:
+            with open(self.certificates["ca.pem"], "rb") as ca:
+                credentials = grpc.ssl_channel_credentials(root_certificates=ca.read())
+            with grpc.secure_channel(server.address, credentials) as channel:
+                answer = chat_grpc.ChatStub(channel).AddUser(chat_pb2.User(username="alice"), timeout=harness.PATIENCE)
+                self.assertEqual(answer.code, chat_pb2.MessageResponse.ADDED)
+            with grpc.insecure_channel(server.address) as channel:
+                with self.assertRaises(grpc.RpcError) as refused:
+                    chat_grpc.ChatStub(channel).AddUser(chat_pb2.User(username="eve"), timeout=5)
+                self.assertEqual(refused.exception.code(), grpc.StatusCode.UNAVAILABLE)
+            server.stop()
+
+    def test_chat_bench_measures_over_tls(self):
+        with self.serve() as server:
+            done = subprocess.run([os.environ["CHAT_BENCH_BIN"], "--server", server.address, "--tls-ca",
+                                   self.certificates["ca.pem"], "--subscribers", "5", "--duration", "1",
+                                   "--quiet", "--json"], capture_output=True, text=True, timeout=120)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            result = json.loads(done.stdout.strip().splitlines()[-1])
+            self.assertGreater(result["deliveries"], 0)
+            self.assertEqual(result["lost"], 0)
+            server.stop()
+
+    def test_half_of_tls_is_refused_in_one_line(self):
+        refused = subprocess.run([os.environ["CHAT_SERVER_BIN"], "--tls-cert", self.certificates["server.pem"]],
+                                 capture_output=True, text=True, timeout=harness.PATIENCE)
+        self.assertEqual(refused.returncode, 1)
+        self.assertEqual(refused.stderr, "chat-server: --tls-cert and --tls-key go together\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
