@@ -61,9 +61,11 @@ def main():
           ["command", "accepted/s", "deliveries/s", "p50 µs", "p99 µs", "lost", "reordered", "server CPU"], rows)
 
     rows = []
-    for subscribers in (1, 10, 50, 100):
-        r, command = run(flood, ["--subscribers", str(subscribers), "--senders", "2", "--rate", "200",
-                                 "--duration", DURATION])
+    latency_runs = [[subscribers] for subscribers in (1, 10, 50, 100)]
+    latency_runs += [[100, "--connections", "10"], [100, "--connections", "1"]]
+    for subscribers, *connections in latency_runs:
+        r, command = run(flood, ["--subscribers", str(subscribers), *connections, "--senders", "2",
+                                 "--rate", "200", "--duration", DURATION])
         rows.append([f"`{command}`", r["p50_us"], r["p90_us"], r["p99_us"], r["p999_us"], r["lost"],
                      f"{r['server_cpu_percent']:.1f}%"])
     table("Latency at 200 messages/s, from send to delivery",

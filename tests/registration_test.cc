@@ -1,10 +1,8 @@
 // AddUser through a real server: codes, uniqueness under concurrency, renames, and names freed.
-#include <atomic>
-#include <latch>
-#include <thread>
 
 #include <catch2/catch.hpp>
 
+#include "support/registration_race.h"
 #include "support/test_server.h"
 
 namespace chat::testing {
@@ -38,31 +36,10 @@ TEST_CASE("AddUser answers INVALID, with an OK status and the rule, for a malfor
 
 TEST_CASE("50 concurrent registrations of one name give exactly one ADDED", "[server][register]") {
   TestServer server;
-  std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < 50; ++i) {
-    clients.push_back(server.NewClient());
-    REQUIRE(clients.back()->WaitForConnection(kPatience).ok());
-  }
-  std::atomic<int> added{0}, taken{0}, other{0};
-  std::latch start(50);
-  std::vector<std::thread> threads;
-  for (auto& client : clients) {
-    threads.emplace_back([&, client = client.get()] {
-      start.arrive_and_wait();
-      const Result<Registration> registration = client->AddUser("popular");
-      if (registration.ok() && registration->code == RegistrationCode::kAdded) {
-        ++added;
-      } else if (registration.ok() && registration->code == RegistrationCode::kTaken) {
-        ++taken;
-      } else {
-        ++other;
-      }
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
-  CHECK(added == 1);
-  CHECK(taken == 49);
-  CHECK(other == 0);
+  const RaceOutcome race = RaceToRegister(server, 50, "popular");
+  CHECK(race.added == 1);
+  CHECK(race.taken == 49);
+  CHECK(race.other == 0);
 }
 
 TEST_CASE("registering again swaps the name, announces it and frees the old one", "[server][register]") {

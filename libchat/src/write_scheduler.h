@@ -26,7 +26,7 @@ class WriteTurn {
 // The room hands each message to every subscriber with its lock held, on the thread of whoever
 // sent it. Writing there would make the sender pay for every subscriber's system call, one after
 // another, under the lock. Instead a call that has a message and no write in flight asks its
-// queue's scheduler for a turn; the scheduler wakes the queue's thread once (an alarm set to now)
+// queue's scheduler for a turn; the scheduler wakes the queue's thread once (an alarm already due)
 // for every call that asked meanwhile, and that thread starts their writes. The queues' threads
 // write in parallel, and when messages come faster than they leave, calls gather several before
 // their turn and gRPC sends them together.
