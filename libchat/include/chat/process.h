@@ -15,8 +15,8 @@ namespace chat {
 std::uint64_t RaiseOpenFileLimit();
 
 // Turns off abseil's mutex deadlock detection, a debugging aid that Debian's abseil leaves on and
-// gRPC's own builds do not: at 200 messages a second to 100 subscribers it costs a server about a
-// quarter of its CPU time (docs/benchmarks.md). Process-wide; call it before starting a Server.
+// gRPC's own builds do not: it records every lock gRPC takes while holding another (about 2% of a
+// busy server's CPU; docs/benchmarks.md). Process-wide; call it before starting a Server.
 void DisableMutexDeadlockDetection();
 
 // The whole of the file at `path` (a TLS certificate or key, say). NOT_FOUND or PERMISSION_DENIED

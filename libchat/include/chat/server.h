@@ -124,8 +124,9 @@ class Server {
   // Registers `name` for a user of the embedder's, with no connection: `on_message` receives,
   // with the Bot itself, what a person would (messages to the room, notices, direct messages to and
   // from it, its own included), and the bot speaks with Bot::Say. The name follows the users'
-  // rules: INVALID_ARGUMENT when it breaks them, ALREADY_EXISTS when somebody has it. The name is
-  // freed when the Bot is destroyed.
+  // rules: INVALID_ARGUMENT when it breaks them, ALREADY_EXISTS when somebody has it. A bot counts
+  // against max_users: RESOURCE_EXHAUSTED when the room is full. UNAVAILABLE once the server is
+  // shutting down. The name is freed when the Bot is destroyed.
   Result<std::unique_ptr<Bot>> AddBot(std::string_view name, BotHandler on_message);
 
   // Stops the server. Open Listen streams end with UNAVAILABLE at once, and every call answers
