@@ -99,6 +99,7 @@ class ServerProcessTest(unittest.TestCase):
             finally:
                 client.kill()
                 client.wait()
+                client.stdout.close()
             server.stop()
 
     def test_100_idle_subscribers_cost_no_cpu(self):
