@@ -63,18 +63,12 @@ void HealthWatchCall::OnWriteDone(bool ok) {
       FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
     }
   }
-  if (CompleteOperationLocked()) {
-    lock.unlock();
-    delete this;
-  }
+  EndOperation(std::move(lock));
 }
 
 void HealthWatchCall::OnFinishDone(bool /*ok*/) {
   std::unique_lock<std::mutex> lock(mu_);
-  if (CompleteOperationLocked()) {
-    lock.unlock();
-    delete this;
-  }
+  EndOperation(std::move(lock));
 }
 
 void HealthWatchCall::OnDone(bool /*ok*/) {
@@ -87,10 +81,7 @@ void HealthWatchCall::OnDone(bool /*ok*/) {
   // Still counted in outstanding_, so alive while HealthStatus lets go of it.
   if (unwatch) env_.health_status->Unwatch(this);
   std::unique_lock<std::mutex> lock(mu_);
-  if (CompleteOperationLocked()) {
-    lock.unlock();
-    delete this;
-  }
+  EndOperation(std::move(lock));
 }
 
 void HealthWatchCall::WriteLatestLocked() {
@@ -107,6 +98,12 @@ void HealthWatchCall::FinishLocked(const grpc::Status& status) {
   state_ = State::kFinishing;
   ++outstanding_;
   writer_.Finish(status, on_finish_done_.tag());
+}
+
+void HealthWatchCall::EndOperation(std::unique_lock<std::mutex> lock) {
+  if (--outstanding_ > 0) return;
+  lock.unlock();
+  delete this;
 }
 
 }  // namespace chat

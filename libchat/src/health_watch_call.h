@@ -49,7 +49,9 @@ class HealthWatchCall final : public HealthStatus::Watcher {
   // Writes `latest_` unless a write is in flight or it is what went out last.
   void WriteLatestLocked();
   void FinishLocked(const grpc::Status& status);
-  bool CompleteOperationLocked() { return --outstanding_ == 0; }
+  // Marks one operation as come back, with `lock` holding mu_, and frees the object when it was the
+  // last. The caller must not touch the object afterwards.
+  void EndOperation(std::unique_lock<std::mutex> lock);
 
   const CallEnvironment env_;
   grpc::ServerContext context_;

@@ -87,10 +87,7 @@ void ListenCall::TakeTurn() {
   std::unique_lock<std::mutex> lock(mu_);
   turn_pending_ = false;
   if (state_ == State::kStreaming) WriteNextLocked();
-  if (CompleteOperationLocked()) {
-    lock.unlock();
-    delete this;
-  }
+  EndOperation(std::move(lock));
 }
 
 void ListenCall::Close(const Status& reason) {
@@ -132,18 +129,12 @@ void ListenCall::OnWriteDone(bool ok) {
   } else if (state_ == State::kStreaming) {
     WriteNextLocked();
   }
-  if (CompleteOperationLocked()) {
-    lock.unlock();
-    delete this;
-  }
+  EndOperation(std::move(lock));
 }
 
 void ListenCall::OnFinishDone(bool /*ok*/) {
   std::unique_lock<std::mutex> lock(mu_);
-  if (CompleteOperationLocked()) {
-    lock.unlock();
-    delete this;
-  }
+  EndOperation(std::move(lock));
 }
 
 void ListenCall::OnDone(bool /*ok*/) {
@@ -161,10 +152,7 @@ void ListenCall::OnDone(bool /*ok*/) {
   if (unsubscribe) env_.room->Unsubscribe(peer_, this);
 
   std::unique_lock<std::mutex> lock(mu_);
-  if (CompleteOperationLocked()) {
-    lock.unlock();
-    delete this;
-  }
+  EndOperation(std::move(lock));
 }
 
 void ListenCall::OnDrainDeadline(bool ok) {
@@ -175,10 +163,7 @@ void ListenCall::OnDrainDeadline(bool ok) {
                  env_.options->drain_timeout.count());
     context_.TryCancel();
   }
-  if (CompleteOperationLocked()) {
-    lock.unlock();
-    delete this;
-  }
+  EndOperation(std::move(lock));
 }
 
 void ListenCall::WriteNextLocked() {
@@ -213,6 +198,10 @@ void ListenCall::DropQueueLocked() {
   queue_.clear();
 }
 
-bool ListenCall::CompleteOperationLocked() { return --outstanding_ == 0; }
+void ListenCall::EndOperation(std::unique_lock<std::mutex> lock) {
+  if (--outstanding_ > 0) return;
+  lock.unlock();
+  delete this;
+}
 
 }  // namespace chat

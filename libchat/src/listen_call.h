@@ -78,9 +78,9 @@ class ListenCall final : public Subscriber, public WriteTurn {
   void StopDrainAlarmLocked();
   // Empties the queue, keeping the server's count of queued messages right.
   void DropQueueLocked();
-  // Marks one operation as come back. True when it was the last: the caller must then unlock and
-  // free the object.
-  bool CompleteOperationLocked();
+  // Marks one operation as come back, with `lock` holding mu_, and frees the object when it was the
+  // last. The caller must not touch the object afterwards.
+  void EndOperation(std::unique_lock<std::mutex> lock);
 
   const CallEnvironment env_;
   grpc::ServerContext context_;
