@@ -168,7 +168,8 @@ void ListenCall::OnDrainDeadline(bool ok) {
 
 void ListenCall::WriteNextLocked() {
   if (write_in_flight_ || queue_.empty()) return;
-  const grpc::ByteBuffer bytes = BufferOf(queue_.front()->wire);
+  // The room's encode is EncodeForWire (server.cc), so every message holds a WireMessage.
+  const grpc::ByteBuffer bytes = static_cast<const WireMessage&>(*queue_.front()->wire).Buffer();
   queue_.pop_front();
   env_.counters->queued.fetch_sub(1, std::memory_order_relaxed);
   // With more queued, let gRPC hold this one back and send it with the next: several messages

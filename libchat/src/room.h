@@ -31,10 +31,17 @@ namespace chat {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
+// A message's encoding for the subscribers' transport (RoomOptions::encode), made once and sent by
+// every stream. The room only carries it; the transport knows what it holds.
+class Encoding {
+ public:
+  virtual ~Encoding() = default;
+};
+
 // A message the room has sequenced, shared by every queue it sits in until the last subscriber has
-// sent it. `wire` is its encoding for the transport (RoomOptions::encode), made once for all.
+// sent it.
 struct SequencedMessage : ChatMessage {
-  std::string wire;
+  std::unique_ptr<const Encoding> wire;  // null without RoomOptions::encode
 };
 using MessagePtr = std::shared_ptr<const SequencedMessage>;
 
@@ -68,8 +75,8 @@ struct RoomOptions {
   std::function<void(SteadyTime deadline)> on_deadline;
 
   // Encodes a sequenced message for the subscribers' transport, once per message, with the room's
-  // lock held. Without it, SequencedMessage::wire stays empty.
-  std::function<std::string(const ChatMessage& message)> encode;
+  // lock held. Without it, SequencedMessage::wire stays null.
+  std::function<std::unique_ptr<const Encoding>(const ChatMessage& message)> encode;
 
   // Time sources; tests replace them.
   std::function<SteadyTime()> steady_now = [] { return std::chrono::steady_clock::now(); };

@@ -55,15 +55,15 @@ ChatMessage FromWire(const Message& message) {
   return plain;
 }
 
-std::string EncodeForWire(const ChatMessage& message) {
-  Message wire;
-  ToWire(message, &wire);
-  return wire.SerializeAsString();
-}
+WireMessage::WireMessage(const ChatMessage& message)
+    : bytes_([&] {
+        Message wire;
+        ToWire(message, &wire);
+        return wire.SerializeAsString();
+      }()) {}
 
-grpc::ByteBuffer BufferOf(const std::string& bytes) {
-  grpc::Slice slice(bytes);
-  return grpc::ByteBuffer(&slice, 1);
+std::unique_ptr<const Encoding> EncodeForWire(const ChatMessage& message) {
+  return std::make_unique<const WireMessage>(message);
 }
 
 grpc::Status ParseRequest(grpc::ByteBuffer* bytes, google::protobuf::MessageLite* request) {

@@ -9,6 +9,7 @@
 #include "chat.pb.h"
 #include "chat/message.h"
 #include "chat/status.h"
+#include "room.h"
 
 namespace chat {
 
@@ -16,11 +17,21 @@ namespace chat {
 void ToWire(const ChatMessage& message, Message* out);
 ChatMessage FromWire(const Message& message);
 
-// The bytes of `message` as a chat.Message on the wire (RoomOptions::encode).
-std::string EncodeForWire(const ChatMessage& message);
+// A chat.Message encoded once for every Listen stream that sends it. Its bytes sit in one
+// reference-counted slice, so a stream's write takes a reference to them, never a copy.
+class WireMessage final : public Encoding {
+ public:
+  explicit WireMessage(const ChatMessage& message);
 
-// A buffer for a Write holding a copy of `bytes`.
-grpc::ByteBuffer BufferOf(const std::string& bytes);
+  // A buffer for one Write. Safe from any thread: it only adds a reference to the slice.
+  grpc::ByteBuffer Buffer() const { return grpc::ByteBuffer(&bytes_, 1); }
+
+ private:
+  const grpc::Slice bytes_;
+};
+
+// `message` as a WireMessage (RoomOptions::encode).
+std::unique_ptr<const Encoding> EncodeForWire(const ChatMessage& message);
 
 // Parses a request as the server reads every request. INVALID_ARGUMENT when `bytes` is not a valid
 // message of the request's type: malformed, or with a string that is not UTF-8 (proto3 requires it).
