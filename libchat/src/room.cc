@@ -52,11 +52,8 @@ Result<Registration> Room::Register(const std::string& peer, std::string_view na
     }
     if (member.name != name) {  // the same name in another case: a rename in all but the key
       if (Status flood = TakeSendTokenLocked(peers_.at(peer), "changing names"); !flood.ok()) return flood;
-      std::string old_name = std::exchange(member.name, std::string(name));
-      spdlog::info("rename {} -> {} ({})", old_name, member.name, peer);
-      BroadcastLocked(
-          Entry(MessageKind::kNotice, member.name, fmt::format("{} is now known as {}", old_name, member.name)));
-      EvictOverflowingLocked();
+      const std::string old_name = std::exchange(member.name, std::string(name));
+      AnnounceRenameLocked(peer, old_name, member.name);
     }
     return Registration{RegistrationCode::kAdded, fmt::format("you are {}", member.name)};
   }
@@ -68,9 +65,7 @@ Result<Registration> Room::Register(const std::string& peer, std::string_view na
     members_.erase(state.folded_name);
     state.folded_name = folded;
     members_[folded] = Member{std::string(name), peer};
-    spdlog::info("rename {} -> {} ({})", old.name, name, peer);
-    BroadcastLocked(Entry(MessageKind::kNotice, name, fmt::format("{} is now known as {}", old.name, name)));
-    EvictOverflowingLocked();
+    AnnounceRenameLocked(peer, old.name, std::string(name));
     return Registration{RegistrationCode::kAdded, fmt::format("you are now {}", name)};
   }
 
@@ -140,11 +135,9 @@ Status Room::Subscribe(const std::string& peer, Subscriber* subscriber) {
 
 void Room::Unsubscribe(const std::string& peer, Subscriber* subscriber) {
   std::lock_guard<std::mutex> lock(mu_);
-  const auto found = peers_.find(peer);
-  if (found == peers_.end()) return;
-  const std::vector<Subscriber*>& streams = found->second.subscribers;
-  if (std::find(streams.begin(), streams.end(), subscriber) == streams.end()) return;
-  DropStreamLocked(found->second, subscriber, "");
+  const auto listener = FindListenerLocked(subscriber);
+  if (listener == listeners_.end() || listener->peer != peer) return;
+  DropStreamLocked(listener, "");
   spdlog::debug("stream ended {} ({} streams)", peer, listeners_.size());
   ForgetPeerIfUnusedLocked(peer);
   EvictOverflowingLocked();
@@ -247,16 +240,15 @@ void Room::EvictOverflowingLocked() {
       spdlog::info("evicted an observer: queue full");
       continue;
     }
-    const auto listener = std::find_if(listeners_.begin(), listeners_.end(),
-                                       [&](const Listener& l) { return l.subscriber == subscriber; });
+    const auto listener = FindListenerLocked(subscriber);
     if (listener == listeners_.end()) continue;  // already evicted during this fan-out
     const std::string peer = listener->peer;
-    Peer& state = peers_.at(peer);
+    const Peer& state = peers_.at(peer);
     subscriber->Close(Status(StatusCode::kResourceExhausted, "too slow: the stream fell too far behind"));
     ++evictions_;
     spdlog::info("evicted {} ({}): queue full",
                  state.folded_name.empty() ? "an unnamed listener" : members_.at(state.folded_name).name, peer);
-    DropStreamLocked(state, subscriber, "too slow");
+    DropStreamLocked(listener, "too slow");
     ForgetPeerIfUnusedLocked(peer);
   }
   evicting_ = false;
@@ -301,13 +293,22 @@ void Room::ForgetPeerIfUnusedLocked(const std::string& peer) {
   }
 }
 
-void Room::DropStreamLocked(Peer& state, Subscriber* subscriber, std::string_view why) {
-  const auto listener = std::find_if(listeners_.begin(), listeners_.end(),
-                                     [&](const Listener& l) { return l.subscriber == subscriber; });
-  if (listener != listeners_.end()) {
-    *listener = std::move(listeners_.back());
-    listeners_.pop_back();
-  }
+void Room::AnnounceRenameLocked(const std::string& peer, const std::string& old_name, const std::string& new_name) {
+  spdlog::info("rename {} -> {} ({})", old_name, new_name, peer);
+  BroadcastLocked(Entry(MessageKind::kNotice, new_name, fmt::format("{} is now known as {}", old_name, new_name)));
+  EvictOverflowingLocked();
+}
+
+std::vector<Room::Listener>::iterator Room::FindListenerLocked(const Subscriber* subscriber) {
+  return std::find_if(listeners_.begin(), listeners_.end(),
+                      [&](const Listener& l) { return l.subscriber == subscriber; });
+}
+
+void Room::DropStreamLocked(std::vector<Listener>::iterator listener, std::string_view why) {
+  Subscriber* const subscriber = listener->subscriber;
+  Peer& state = peers_.at(listener->peer);
+  *listener = std::move(listeners_.back());
+  listeners_.pop_back();
   std::erase(state.subscribers, subscriber);
   if (state.subscribers.empty() && !state.folded_name.empty()) ReleaseNameLocked(state, why);
 }

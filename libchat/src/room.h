@@ -168,8 +168,13 @@ class Room {
   Status TakeSendTokenLocked(Peer& state, std::string_view what);
   void ReleaseNameLocked(Peer& state, std::string_view why);
   void ForgetPeerIfUnusedLocked(const std::string& peer);
-  // Forgets the stream `subscriber` of `state`; frees the name, saying `why`, if it was the last.
-  void DropStreamLocked(Peer& state, Subscriber* subscriber, std::string_view why);
+  // A name change already made: logged, told to the room, and any stream it overflows evicted.
+  void AnnounceRenameLocked(const std::string& peer, const std::string& old_name, const std::string& new_name);
+  // The open stream `subscriber`, or listeners_.end().
+  std::vector<Listener>::iterator FindListenerLocked(const Subscriber* subscriber);
+  // Forgets the open stream `listener`; frees its peer's name, saying `why`, if it was the last.
+  // Every stream is in both listeners_ and its peer's subscribers, or in neither.
+  void DropStreamLocked(std::vector<Listener>::iterator listener, std::string_view why);
 
   const RoomOptions options_;
 
