@@ -5,20 +5,25 @@
 #include "chat.grpc.pb.h"
 
 namespace chat {
+namespace {
+
+ServingStatus StatusOf(bool serving) {
+  return serving ? grpc::health::v1::HealthCheckResponse::SERVING : grpc::health::v1::HealthCheckResponse::NOT_SERVING;
+}
+
+}  // namespace
 
 ServingStatus HealthStatus::Of(std::string_view service) const {
   if (!service.empty() && service != Chat::service_full_name()) return grpc::health::v1::HealthCheckResponse::SERVICE_UNKNOWN;
   std::lock_guard<std::mutex> lock(mu_);
-  return serving_ ? grpc::health::v1::HealthCheckResponse::SERVING : grpc::health::v1::HealthCheckResponse::NOT_SERVING;
+  return StatusOf(serving_);
 }
 
 void HealthStatus::SetServing(bool serving) {
   std::lock_guard<std::mutex> lock(mu_);
   if (serving_ == serving) return;
   serving_ = serving;
-  const ServingStatus status =
-      serving ? grpc::health::v1::HealthCheckResponse::SERVING : grpc::health::v1::HealthCheckResponse::NOT_SERVING;
-  for (Watcher* watcher : watchers_) watcher->StatusChanged(status);
+  for (Watcher* watcher : watchers_) watcher->StatusChanged(StatusOf(serving));
 }
 
 bool HealthStatus::Watch(Watcher* watcher) {

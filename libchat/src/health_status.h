@@ -35,8 +35,8 @@ class HealthStatus {
   // Sets the status of everything served here and tells every watcher.
   void SetServing(bool serving);
 
-  // Registers `watcher` and returns the status to send first. Returns false when closed (and
-  // registers nothing).
+  // Registers `watcher`, which then hears of every change. False when closed (and registers
+  // nothing).
   bool Watch(Watcher* watcher);
   void Unwatch(Watcher* watcher);
 

@@ -1,5 +1,6 @@
 #include "health_watch_call.h"
 
+#include <string>
 #include <utility>
 
 #include "wire.h"
@@ -21,8 +22,8 @@ void HealthWatchCall::OnRequest(bool ok) {
   Spawn(env_);
   grpc::health::v1::HealthCheckRequest request;
   const grpc::Status parsed = ParseRequest(&request_bytes_, &request);
-  service_ = request.service();
-  known_service_ = env_.health_status->Of(service_) != grpc::health::v1::HealthCheckResponse::SERVICE_UNKNOWN;
+  const std::string& service = request.service();
+  known_service_ = env_.health_status->Of(service) != grpc::health::v1::HealthCheckResponse::SERVICE_UNKNOWN;
 
   // Registered outside mu_: HealthStatus calls back with its own lock held, and its lock comes first.
   const bool watching = parsed.ok() && env_.health_status->Watch(this);
@@ -32,7 +33,7 @@ void HealthWatchCall::OnRequest(bool ok) {
   if (!watching) return FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
   watching_ = true;
   state_ = State::kWatching;
-  latest_ = env_.health_status->Of(service_);
+  latest_ = env_.health_status->Of(service);
   WriteLatestLocked();
 }
 

@@ -17,7 +17,6 @@
 
 #include <mutex>
 #include <optional>
-#include <string>
 
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/async_stream.h>
@@ -57,8 +56,8 @@ class HealthWatchCall final : public HealthStatus::Watcher {
   grpc::ServerContext context_;
   grpc::ByteBuffer request_bytes_;
   grpc::ServerAsyncWriter<grpc::ByteBuffer> writer_;
-  std::string service_;         // set when the call arrives, before the call is watching
-  bool known_service_ = false;  // likewise: a service this server reports on
+  // Set when the call arrives, before it is watching: the service asked about is one reported here.
+  bool known_service_ = false;
 
   BoundOperation<HealthWatchCall> on_request_{this, &HealthWatchCall::OnRequest};
   BoundOperation<HealthWatchCall> on_write_done_{this, &HealthWatchCall::OnWriteDone};
