@@ -175,7 +175,8 @@ class Bot {
   const std::string& name() const;
 
   // Says `text` as this bot: to the room, or to one user with "@name text". The same rules and
-  // answers as SendMessage (chat/client.h), flood control included.
+  // answers as SendMessage (chat/client.h), flood control included; only the refusal of a busy
+  // server ("the server is busy") is SendMessage's alone.
   Result<std::uint64_t> Say(std::string_view text);
 
  private:
