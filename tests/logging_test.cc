@@ -1,58 +1,23 @@
 // What the room writes to the log: one info line per join, leave, rename and eviction, and one
 // debug line per message.
-#include <memory>
-
 #include <catch2/catch.hpp>
-#include <spdlog/sinks/ringbuffer_sink.h>
-#include <spdlog/spdlog.h>
 
 #include "room.h"
+#include "support/captured_log.h"
+#include "support/fake_subscriber.h"
 
 namespace chat {
 namespace {
 
-// Captures the default logger's lines for as long as it lives.
-class CapturedLog {
- public:
-  CapturedLog() : sink_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(100)), saved_(spdlog::default_logger()) {
-    auto logger = std::make_shared<spdlog::logger>("captured", sink_);
-    logger->set_pattern("%l %v");
-    logger->set_level(spdlog::level::debug);
-    spdlog::set_default_logger(logger);
-  }
-  ~CapturedLog() { spdlog::set_default_logger(saved_); }
-
-  // Without their line ends.
-  std::vector<std::string> lines() const {
-    std::vector<std::string> lines = sink_->last_formatted();
-    for (std::string& line : lines) {
-      while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-    }
-    return lines;
-  }
-
- private:
-  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
-  std::shared_ptr<spdlog::logger> saved_;
-};
-
-class Sink final : public Subscriber {
- public:
-  explicit Sink(std::size_t capacity) : capacity_(capacity) {}
-  bool Deliver(const MessagePtr&) override { return received_++ < capacity_; }
-  void Close(const Status&) override {}
-
- private:
-  std::size_t capacity_;
-  std::size_t received_ = 0;
-};
+using testing::CapturedLog;
+using testing::FakeSubscriber;
 
 TEST_CASE("joins, renames, leaves and evictions are logged at info, each message at debug", "[room][log]") {
   CapturedLog log;
   RoomOptions options;
   options.max_rate = 0;
   Room room(options);
-  Sink roomy(1000), cramped(2);
+  FakeSubscriber roomy(1000), cramped(2);
   REQUIRE(room.Register("ipv4:10.0.0.1:1", "alice")->code == RegistrationCode::kAdded);
   REQUIRE(room.Subscribe("ipv4:10.0.0.1:1", &roomy).ok());
   REQUIRE(room.Register("ipv4:10.0.0.2:2", "bob")->code == RegistrationCode::kAdded);

@@ -1,61 +1,16 @@
 #include "room.h"
 
 #include <algorithm>
-#include <limits>
 #include <thread>
 
 #include <catch2/catch.hpp>
 
+#include "support/fake_subscriber.h"
+
 namespace chat {
 namespace {
 
-// A subscriber that records what it gets. It takes `capacity` messages and then reports itself
-// full, as a stream whose client stopped reading does.
-class FakeSubscriber final : public Subscriber {
- public:
-  explicit FakeSubscriber(std::size_t capacity = std::numeric_limits<std::size_t>::max()) : capacity_(capacity) {}
-
-  bool Deliver(const MessagePtr& message) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (received_.size() >= capacity_) return false;
-    received_.push_back(message);
-    return true;
-  }
-  void Close(const Status& reason) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    REQUIRE_FALSE(close_reason_.has_value());  // the room closes a subscriber at most once
-    close_reason_ = reason;
-  }
-
-  std::vector<std::string> texts() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<std::string> texts;
-    for (const MessagePtr& message : received_) texts.push_back(message->text);
-    return texts;
-  }
-  std::vector<std::uint64_t> ids_of(MessageKind kind) const {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<std::uint64_t> ids;
-    for (const MessagePtr& message : received_) {
-      if (message->kind == kind) ids.push_back(message->id);
-    }
-    return ids;
-  }
-  MessagePtr last() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return received_.empty() ? nullptr : received_.back();
-  }
-  std::optional<Status> close_reason() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return close_reason_;
-  }
-
- private:
-  const std::size_t capacity_;
-  mutable std::mutex mu_;
-  std::vector<MessagePtr> received_;
-  std::optional<Status> close_reason_;
-};
+using testing::FakeSubscriber;
 
 // A steady clock the test moves by hand.
 struct FakeClock {

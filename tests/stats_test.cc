@@ -2,9 +2,8 @@
 #include <memory>
 
 #include <catch2/catch.hpp>
-#include <spdlog/sinks/ringbuffer_sink.h>
-#include <spdlog/spdlog.h>
 
+#include "support/captured_log.h"
 #include "support/flood.h"
 #include "support/test_server.h"
 
@@ -38,12 +37,7 @@ TEST_CASE("the counters follow users, subscribers, messages, deliveries and evic
 }
 
 TEST_CASE("the counters are logged at info every stats_interval", "[server][stats]") {
-  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(200);
-  const auto saved = spdlog::default_logger();
-  auto logger = std::make_shared<spdlog::logger>("captured", sink);
-  logger->set_level(spdlog::level::info);
-  spdlog::set_default_logger(logger);
-
+  CapturedLog log(spdlog::level::info, 200);
   ServerOptions options = LoopbackOptions();
   options.stats_interval = std::chrono::seconds(1);
   {
@@ -51,14 +45,13 @@ TEST_CASE("the counters are logged at info every stats_interval", "[server][stat
     TestUser alice(server, "alice");
     alice.Say("counted");
     const auto logged = [&] {
-      for (const std::string& line : sink->last_formatted()) {
+      for (const std::string& line : log.lines()) {
         if (line.find("stats: 1 users, 1 subscribers, 1 streams, 1 messages") != std::string::npos) return true;
       }
       return false;
     };
     CHECK(Eventually(logged));
   }
-  spdlog::set_default_logger(saved);
 }
 
 }  // namespace
