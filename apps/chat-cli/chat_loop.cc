@@ -103,14 +103,15 @@ bool TakesInput(const Session& session) {
   return session.state() == Session::State::kNaming || session.state() == Session::State::kChatting;
 }
 
-enum class Next { kContinue, kLeave, kFail };
-
-// A line of input: a name until one is added, then chat.
-Next HandleInput(Session& session, std::string_view line) {
+// A line of input: a name until one is added, then chat. Returns the exit code when the line ends
+// the chat: 0 when the person asked to leave, 1 when the server cannot be used.
+std::optional<int> HandleInput(Session& session, std::string_view line) {
   if (session.state() == Session::State::kNaming) {
-    return session.ChooseName(line) == NameResult::kFailed ? Next::kFail : Next::kContinue;
+    if (session.ChooseName(line) == NameResult::kFailed) return 1;
+    return std::nullopt;
   }
-  return session.HandleLine(line) == LineResult::kQuit ? Next::kLeave : Next::kContinue;
+  if (session.HandleLine(line) == LineResult::kQuit) return 0;
+  return std::nullopt;
 }
 
 struct Ready {
@@ -156,8 +157,7 @@ int RunInteractive(Session& session, WakePipe& wake, TerminalOutput& output) {
     while (code < 0) {
       const std::optional<std::string> line = editor.TakeLine();
       if (!line) break;
-      const Next next = HandleInput(session, *line);
-      if (next != Next::kContinue) code = next == Next::kLeave ? 0 : 1;
+      if (const std::optional<int> exit_code = HandleInput(session, *line)) code = *exit_code;
     }
     if (editor.at_end() && code < 0) code = 0;
     output.Flush();
@@ -181,9 +181,9 @@ int RunScripted(Session& session, WakePipe& wake, ScriptOutput& output) {
   while (true) {
     if (TakesInput(session) && echoed()) {
       if (const std::optional<std::string> line = input.TakeLine()) {
-        const Next next = HandleInput(session, *line);
+        const std::optional<int> exit_code = HandleInput(session, *line);
         output.Flush();
-        if (next != Next::kContinue) return next == Next::kLeave ? 0 : 1;
+        if (exit_code) return *exit_code;
         if (session.state() == Session::State::kNaming) output.ShowPrompt(kNamePrompt);
         echo_deadline = std::chrono::steady_clock::now() + kEchoPatience;
         continue;

@@ -1,7 +1,5 @@
 #include "command.h"
 
-#include <cctype>
-
 #include "chat/rules.h"
 
 namespace chat::cli {
@@ -22,13 +20,8 @@ std::string_view TakeWord(std::string_view& text) {
   return word;
 }
 
-bool IsCommand(std::string_view word, std::string_view name) {
-  if (word.size() != name.size()) return false;
-  for (std::size_t i = 0; i < word.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(word[i])) != name[i]) return false;
-  }
-  return true;
-}
+// Command words ignore ASCII case, the way names do.
+bool IsCommand(std::string_view word, std::string_view name) { return SameUsername(word, name); }
 
 Command DirectMessage(std::string_view arguments) {
   std::string_view name = TakeWord(arguments);

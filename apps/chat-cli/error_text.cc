@@ -1,5 +1,7 @@
 #include "error_text.h"
 
+#include <optional>
+
 #include <fmt/format.h>
 
 namespace chat::cli {
@@ -37,6 +39,12 @@ std::string OneLine(std::string_view message) {
   return std::string(message.substr(0, kMaxShownBytes)) + "...";
 }
 
+// The chat server's own sentence, when `status` is one of its refusals and it wrote one.
+std::optional<std::string> ServerReason(const Status& status) {
+  if (!IsServerRefusal(status.code()) || status.message().empty()) return std::nullopt;
+  return OneLine(status.message());
+}
+
 std::string TransportSentence(StatusCode code, std::string_view address) {
   switch (code) {
     case StatusCode::kUnavailable:
@@ -58,7 +66,7 @@ std::string DescribeError(const Status& status, std::string_view address) {
   if (status.code() == StatusCode::kResourceExhausted && status.message().starts_with(kGrpcTooLarge)) {
     return "message too long for the server";
   }
-  if (IsServerRefusal(status.code()) && !status.message().empty()) return OneLine(status.message());
+  if (const std::optional<std::string> reason = ServerReason(status)) return *reason;
   if (IsServerRefusal(status.code())) {
     return fmt::format("the server refused ({})", StatusCodeName(status.code()));
   }
@@ -67,8 +75,9 @@ std::string DescribeError(const Status& status, std::string_view address) {
 
 std::string DescribeLostConnection(const Status& reason, std::string_view address) {
   const std::string lost = fmt::format("lost the connection to {}", address);
-  if (!IsServerRefusal(reason.code()) || reason.message().empty()) return lost;
-  return fmt::format("{} ({})", lost, OneLine(reason.message()));
+  const std::optional<std::string> said = ServerReason(reason);
+  if (!said) return lost;
+  return fmt::format("{} ({})", lost, *said);
 }
 
 }  // namespace chat::cli

@@ -44,13 +44,12 @@ void SetUpLogging() {
 int main(int argc, char** argv) {
   std::setlocale(LC_CTYPE, "");  // readline needs the locale to edit UTF-8 text
   chat::cli::ChatOptions options;
-  options.session.server_address = "localhost:50051";
   std::string user;
 
   CLI::App app{"chat-cli: chat with the people in a chat-server's room.\n"
                "On a terminal: type to talk, /help lists the commands, Ctrl-D leaves.\n"
                "Otherwise every line of stdin is sent, and the room is written to stdout."};
-  app.add_option("-s,--server", options.session.server_address, "HOST:PORT of the chat server")
+  app.add_option("-s,--server", options.session.client.server_address, "HOST:PORT of the chat server")
       ->envname("CHAT_SERVER")
       ->capture_default_str();
   app.add_option("-u,--user", user, "The name to take; without it, chat-cli asks for one");
@@ -67,7 +66,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "! %s\n", roots.status().message().c_str());
       return 1;
     }
-    options.session.tls_root_certificates = std::move(roots).value();
+    options.session.client.tls_root_certificates = std::move(roots).value();
   }
 
   if (app.count("--user") > 0) options.user = user;

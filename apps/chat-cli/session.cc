@@ -19,10 +19,9 @@ Session::Session(SessionOptions options, SessionOutput* output, std::function<vo
 Session::~Session() { Leave(); }
 
 Status Session::Connect() {
-  auto client = std::make_unique<Client>(MakeClientOptions());
-  if (Status up = client->WaitForConnection(options_.connect_timeout); !up.ok()) {
-    return Status(StatusCode::kUnavailable, DescribeError(up, options_.server_address));
-  }
+  auto client = std::make_unique<Client>(options_.client);
+  // Its status already reads "cannot reach server at HOST:PORT", as the person should see it.
+  if (Status up = client->WaitForConnection(options_.connect_timeout); !up.ok()) return up;
   connection_.client = std::move(client);
   state_ = State::kNaming;
   return Status::Ok();
@@ -30,18 +29,12 @@ Status Session::Connect() {
 
 NameResult Session::ChooseName(std::string_view name) {
   name = TrimText(name);
-  const Result<Registration> registration = connection_.client->AddUser(name);
-  if (!registration.ok()) {
-    output_->ShowError(DescribeError(registration.status(), options_.server_address));
-    return NameResult::kFailed;
-  }
-  if (registration->code != RegistrationCode::kAdded) {
-    output_->ShowError(registration->message.empty() ? "the server refused the name" : registration->message);
-    return NameResult::kRefused;
-  }
+  const std::optional<Registration> registration = AskForName(name);
+  if (!registration) return NameResult::kFailed;
+  if (registration->code != RegistrationCode::kAdded) return NameResult::kRefused;
   Result<std::unique_ptr<Subscription>> subscription = Subscribe(*connection_.client, generation_);
   if (!subscription.ok()) {
-    output_->ShowError(DescribeError(subscription.status(), options_.server_address));
+    output_->ShowError(DescribeError(subscription.status(), options_.client.server_address));
     return NameResult::kFailed;
   }
   connection_.subscription = std::move(subscription).value();
@@ -74,7 +67,8 @@ LineResult Session::HandleLine(std::string_view line) {
       break;
   }
   if (state_ != State::kChatting) {
-    output_->ShowError(fmt::format("not connected; trying to reach {} again (/quit leaves)", options_.server_address));
+    output_->ShowError(
+        fmt::format("not connected; trying to reach {} again (/quit leaves)", options_.client.server_address));
     return LineResult::kContinue;
   }
   if (command.kind == CommandKind::kSay) Send(command.argument);
@@ -111,14 +105,6 @@ void Session::Leave() {
     std::lock_guard<std::mutex> lock(mu_);
     events.swap(events_);
   }
-}
-
-ClientOptions Session::MakeClientOptions() const {
-  ClientOptions client_options;
-  client_options.server_address = options_.server_address;
-  client_options.tls_root_certificates = options_.tls_root_certificates;
-  client_options.rpc_timeout = options_.rpc_timeout;
-  return client_options;
 }
 
 Result<std::unique_ptr<Subscription>> Session::Subscribe(Client& client, std::uint64_t generation) {
@@ -180,14 +166,14 @@ void Session::Adopt(Event& event) {
   StopReconnecting();  // it has finished; this only joins it
   connection_ = std::move(event.connection);
   state_ = State::kChatting;
-  output_->ShowNotice(fmt::format("reconnected to {} as {}", options_.server_address, name_));
+  output_->ShowNotice(fmt::format("reconnected to {} as {}", options_.client.server_address, name_));
   if (lost_before_adopted_) LoseConnection(*std::exchange(lost_before_adopted_, std::nullopt));
 }
 
 void Session::Send(const std::string& text) {
   const Result<std::uint64_t> id = connection_.client->Send(text);
   if (!id.ok()) {
-    output_->ShowError(DescribeError(id.status(), options_.server_address));
+    output_->ShowError(DescribeError(id.status(), options_.client.server_address));
     return;
   }
   last_sent_id_ = std::max(last_sent_id_, *id);
@@ -196,7 +182,7 @@ void Session::Send(const std::string& text) {
 void Session::ListUsers() {
   const Result<std::vector<std::string>> users = connection_.client->ListUsers();
   if (!users.ok()) {
-    output_->ShowError(DescribeError(users.status(), options_.server_address));
+    output_->ShowError(DescribeError(users.status(), options_.client.server_address));
     return;
   }
   output_->ShowNotice(fmt::format("{} user{}: {}", users->size(), users->size() == 1 ? "" : "s",
@@ -204,24 +190,31 @@ void Session::ListUsers() {
 }
 
 void Session::Rename(const std::string& name) {
-  const Result<Registration> registration = connection_.client->AddUser(name);
-  if (!registration.ok()) {
-    output_->ShowError(DescribeError(registration.status(), options_.server_address));
-    return;
-  }
-  if (registration->code != RegistrationCode::kAdded) {
-    output_->ShowError(registration->message.empty() ? "the server refused the name" : registration->message);
-    return;
-  }
+  const std::optional<Registration> registration = AskForName(name);
+  if (!registration || registration->code != RegistrationCode::kAdded) return;
   // A real change is announced to the whole room, this session included; asking for the name
   // one already has is answered only here.
   if (name == name_) output_->ShowNotice(registration->message);
   name_ = name;
 }
 
+// nullopt when the call failed; a Registration that is not kAdded when the name was refused. Either
+// way the reason has been shown, so callers only decide what happens next.
+std::optional<Registration> Session::AskForName(std::string_view name) {
+  const Result<Registration> registration = connection_.client->AddUser(name);
+  if (!registration.ok()) {
+    output_->ShowError(DescribeError(registration.status(), options_.client.server_address));
+    return std::nullopt;
+  }
+  if (registration->code != RegistrationCode::kAdded) {
+    output_->ShowError(registration->message.empty() ? "the server refused the name" : registration->message);
+  }
+  return *registration;
+}
+
 void Session::LoseConnection(const Status& reason) {
   DropConnection();
-  output_->ShowError(DescribeLostConnection(reason, options_.server_address) + "; reconnecting");
+  output_->ShowError(DescribeLostConnection(reason, options_.client.server_address) + "; reconnecting");
   StartReconnecting();
 }
 
@@ -248,7 +241,7 @@ void Session::Reconnect(std::string name, std::uint64_t generation) {
   Backoff backoff(options_.first_backoff, options_.max_backoff);
   bool said_taken = false;
   while (WaitBeforeAttempt(backoff.Next())) {
-    auto client = std::make_unique<Client>(MakeClientOptions());
+    auto client = std::make_unique<Client>(options_.client);
     if (!client->WaitForConnection(options_.attempt_timeout).ok()) continue;
     const Result<Registration> registration = client->AddUser(name);
     if (!registration.ok()) continue;

@@ -36,13 +36,11 @@ class SessionOutput {
 };
 
 struct SessionOptions {
-  std::string server_address = "localhost:50051";
-  // PEM certificates the server's must chain to, for TLS; empty: plaintext.
-  std::string tls_root_certificates;
+  // Where the server is and how to talk to it (chat/client.h); the first connection and every
+  // reconnecting attempt use these.
+  ClientOptions client;
   // How long Connect() waits for the server.
   std::chrono::milliseconds connect_timeout{3000};
-  // The deadline of each call to the server.
-  std::chrono::milliseconds rpc_timeout{10000};
   // After a lost connection: how long one attempt waits for the server, and the backoff between
   // attempts (backoff.h).
   std::chrono::milliseconds attempt_timeout{1000};
@@ -109,7 +107,6 @@ class Session {
   State state() const { return state_; }
   // The name added last; empty before.
   const std::string& name() const { return name_; }
-  const std::string& server_address() const { return options_.server_address; }
 
   // True when every message this connection sent has come back through its stream (so a
   // transcript of it is complete), or nothing was sent.
@@ -132,7 +129,6 @@ class Session {
     std::string text;              // kRetrying
   };
 
-  ClientOptions MakeClientOptions() const;
   Result<std::unique_ptr<Subscription>> Subscribe(Client& client, std::uint64_t generation);
   void Post(Event event);
   void Handle(Event& event);
@@ -141,6 +137,7 @@ class Session {
   void Send(const std::string& text);
   void ListUsers();
   void Rename(const std::string& name);
+  std::optional<Registration> AskForName(std::string_view name);
 
   void LoseConnection(const Status& reason);
   void DropConnection();

@@ -66,7 +66,7 @@ struct Fixture {
 
   static SessionOptions Options(const std::string& address) {
     SessionOptions options;
-    options.server_address = address;
+    options.client.server_address = address;
     options.attempt_timeout = std::chrono::milliseconds(500);
     options.first_backoff = std::chrono::milliseconds(50);
     options.max_backoff = std::chrono::milliseconds(500);

@@ -99,7 +99,8 @@ class Client {
 
   const std::string& server_address() const;
 
-  // Waits until the connection to the server is up. UNAVAILABLE when it is not within `timeout`.
+  // Waits until the connection to the server is up. UNAVAILABLE "cannot reach server at HOST:PORT"
+  // when it is not within `timeout`.
   Status WaitForConnection(std::chrono::milliseconds timeout);
 
   // Asks for `name`. The answer is OK with code kAdded, kTaken or kInvalid and a sentence for the
