@@ -46,7 +46,8 @@ struct BenchResult {
 };
 
 // Runs one measurement: opens the subscribers, sends for options.duration_s, waits for the
-// deliveries to drain, and counts.
+// deliveries to drain, and counts. `options` must be what chat-bench's flags allow (main.cc checks
+// them): no negative count or rate, a positive duration, a size of at least kMinStampedSize.
 Result<BenchResult> RunBench(const BenchOptions& options);
 
 }  // namespace chat::bench

@@ -10,6 +10,7 @@
 #include "chat/logging.h"
 #include "chat/process.h"
 #include "report.h"
+#include "stamp.h"
 
 int main(int argc, char** argv) {
   chat::bench::BenchOptions options;
@@ -35,8 +36,11 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--duration", options.duration_s, "Seconds of sending")->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app.add_option("--size", options.size, "Bytes of text per message (at least 21)")->capture_default_str()
-      ->check(CLI::Range(21, 1 << 20));
+  // An int: CLI11 names the bounds' type in --help ("INT in [21 - 1048576]").
+  constexpr int kMinSize = static_cast<int>(chat::bench::kMinStampedSize);
+  app.add_option("--size", options.size, fmt::format("Bytes of text per message (at least {})", kMinSize))
+      ->capture_default_str()
+      ->check(CLI::Range(kMinSize, 1 << 20));
   std::string tls_ca;
   app.add_option("--tls-ca", tls_ca, "Connect over TLS, trusting these certificates (PEM file)")
       ->check(CLI::ExistingFile);

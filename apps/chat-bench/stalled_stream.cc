@@ -14,22 +14,21 @@ namespace chat::bench {
 class StalledStream::Impl {
  public:
   Impl(const std::string& address, const std::string& tls_root_certificates) {
-    channel_ = NewConnection(address, tls_root_certificates);
-    stub_ = Chat::NewStub(channel_);
+    stub_ = Chat::NewStub(NewConnection(address, tls_root_certificates));
     reader_ = stub_->Listen(&context_, ListenRequest());
   }
 
   // Returns when the server has sent its initial metadata: the stream is in the room.
   void WaitForAcceptance() { reader_->WaitForInitialMetadata(); }
 
-  bool DrainAndCheckEvicted(std::chrono::milliseconds patience) {
+  bool DrainAndCheckEvicted(std::chrono::steady_clock::time_point deadline) {
     std::mutex mu;
     std::condition_variable drained;
     bool done = false;
     bool gave_up = false;
     std::thread watchdog([&] {
       std::unique_lock<std::mutex> lock(mu);
-      if (!drained.wait_for(lock, patience, [&] { return done; })) {
+      if (!drained.wait_until(lock, deadline, [&] { return done; })) {
         gave_up = true;
         context_.TryCancel();
       }
@@ -57,15 +56,14 @@ class StalledStream::Impl {
   }
 
  private:
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<Chat::Stub> stub_;
+  std::unique_ptr<Chat::Stub> stub_;  // holds the channel
   grpc::ClientContext context_;
   std::unique_ptr<grpc::ClientReader<Message>> reader_;
   bool finished_ = false;
 };
 
-Result<std::unique_ptr<StalledStream>> StalledStream::Open(const std::string& address,
-                                                           const std::string& tls_root_certificates) {
+std::unique_ptr<StalledStream> StalledStream::Open(const std::string& address,
+                                                   const std::string& tls_root_certificates) {
   auto impl = std::make_unique<Impl>(address, tls_root_certificates);
   impl->WaitForAcceptance();
   return std::unique_ptr<StalledStream>(new StalledStream(std::move(impl)));
@@ -74,8 +72,8 @@ Result<std::unique_ptr<StalledStream>> StalledStream::Open(const std::string& ad
 StalledStream::StalledStream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 StalledStream::~StalledStream() = default;
 
-bool StalledStream::DrainAndCheckEvicted(std::chrono::milliseconds patience) {
-  return impl_->DrainAndCheckEvicted(patience);
+bool StalledStream::DrainAndCheckEvicted(std::chrono::steady_clock::time_point deadline) {
+  return impl_->DrainAndCheckEvicted(deadline);
 }
 
 }  // namespace chat::bench

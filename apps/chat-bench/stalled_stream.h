@@ -5,8 +5,6 @@
 #include <memory>
 #include <string>
 
-#include "chat/status.h"
-
 namespace chat::bench {
 
 // A Listen stream on a connection of its own that is never read: the client of somebody who walked
@@ -14,15 +12,14 @@ namespace chat::bench {
 class StalledStream {
  public:
   // Opens the stream and returns once the server has accepted it.
-  static Result<std::unique_ptr<StalledStream>> Open(const std::string& address,
-                                                     const std::string& tls_root_certificates);
+  static std::unique_ptr<StalledStream> Open(const std::string& address, const std::string& tls_root_certificates);
   ~StalledStream();
 
   // Reads what the stream still holds and says whether the server had ended it: it ends with
   // RESOURCE_EXHAUSTED when the server evicted it, or CANCELLED when the server gave up waiting for
-  // it to drain. A stream that is still open after `patience` is cancelled here and counts as not
+  // it to drain. A stream that is still open at `deadline` is cancelled here and counts as not
   // evicted.
-  bool DrainAndCheckEvicted(std::chrono::milliseconds patience);
+  bool DrainAndCheckEvicted(std::chrono::steady_clock::time_point deadline);
 
  private:
   class Impl;

@@ -1,6 +1,7 @@
 #include "subscriber_pool.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 
@@ -73,7 +74,7 @@ class SubscriberPool::Reader {
 
   void Cancel() { context_.TryCancel(); }
 
-  std::uint64_t received() const { return received_; }
+  std::uint64_t received() const { return received_.load(std::memory_order_relaxed); }
   std::uint64_t last_id() const { return last_id_.load(std::memory_order_relaxed); }
   std::uint64_t reordered() const { return reordered_; }
   std::int64_t last_delivery_nanos() const { return last_delivery_nanos_; }
@@ -98,9 +99,8 @@ class SubscriberPool::Reader {
     } else {
       last_id_.store(incoming_.id(), std::memory_order_relaxed);
     }
-    ++received_;
+    received_.store(received_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     last_delivery_nanos_ = now;
-    pool_->deliveries_.fetch_add(1, std::memory_order_relaxed);
   }
 
   SubscriberPool* const pool_;
@@ -114,11 +114,11 @@ class SubscriberPool::Reader {
   Tag finished_{this, Step::kFinished};
 
   // Written by the reader threads, one at a time; read by the owner after the queue is drained,
-  // except last_id_ and ended_, which WaitForAll() reads while they run.
-  std::uint64_t received_ = 0;
+  // except received_ (for deliveries()), last_id_ and ended_ (for WaitForAll()), read while they run.
   std::uint64_t reordered_ = 0;
   std::int64_t last_delivery_nanos_ = 0;
   bool evicted_ = false;
+  std::atomic<std::uint64_t> received_{0};
   std::atomic<std::uint64_t> last_id_{0};
   std::atomic<bool> ended_{false};
 };
@@ -188,11 +188,7 @@ Result<std::unique_ptr<SubscriberPool>> SubscriberPool::Open(const std::string& 
   }
   pool->readers_ =
       std::make_unique<Readers>(pool.get(), address, tls_root_certificates, subscribers, connections);
-  for (int i = 0; i < stalled; ++i) {
-    Result<std::unique_ptr<StalledStream>> stream = StalledStream::Open(address, tls_root_certificates);
-    if (!stream.ok()) return stream.status();
-    pool->stalled_.push_back(std::move(stream).value());
-  }
+  for (int i = 0; i < stalled; ++i) pool->stalled_.push_back(StalledStream::Open(address, tls_root_certificates));
   std::unique_lock<std::mutex> lock(pool->mu_);
   if (!pool->all_accepted_.wait_for(lock, std::chrono::seconds(120),
                                     [&] { return pool->accepted_ + pool->refused_ == pool->expected_; })) {
@@ -214,6 +210,12 @@ void SubscriberPool::OnAccepted(bool ok) {
   if (accepted_ + refused_ == expected_) all_accepted_.notify_all();
 }
 
+std::uint64_t SubscriberPool::deliveries() const {
+  std::uint64_t total = 0;
+  for (const auto& reader : readers_->readers()) total += reader->received();
+  return total;
+}
+
 bool SubscriberPool::WaitForAll(std::uint64_t id, std::chrono::milliseconds patience) const {
   const auto deadline = std::chrono::steady_clock::now() + patience;
   for (const auto& reader : readers_->readers()) {
@@ -227,8 +229,9 @@ bool SubscriberPool::WaitForAll(std::uint64_t id, std::chrono::milliseconds pati
 
 SubscriberPool::Tally SubscriberPool::Close(std::uint64_t accepted) {
   Tally tally;
+  const auto drained_by = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (auto& stream : stalled_) {
-    if (stream->DrainAndCheckEvicted(std::chrono::seconds(10))) ++tally.stalled_evicted;
+    if (stream->DrainAndCheckEvicted(drained_by)) ++tally.stalled_evicted;
   }
   stalled_.clear();
   readers_->Stop();

@@ -1,7 +1,6 @@
 #ifndef CHAT_APPS_CHAT_BENCH_SUBSCRIBER_POOL_H_
 #define CHAT_APPS_CHAT_BENCH_SUBSCRIBER_POOL_H_
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -45,7 +44,7 @@ class SubscriberPool {
   ~SubscriberPool();
 
   // Chat messages received so far, all subscribers together.
-  std::uint64_t deliveries() const { return deliveries_.load(std::memory_order_relaxed); }
+  std::uint64_t deliveries() const;
 
   // Waits until every subscriber still listening has received message `id`; false after `patience`.
   bool WaitForAll(std::uint64_t id, std::chrono::milliseconds patience) const;
@@ -68,7 +67,6 @@ class SubscriberPool {
   std::size_t accepted_ = 0;  // guarded by mu_
   std::size_t refused_ = 0;   // guarded by mu_
   std::vector<std::unique_ptr<StalledStream>> stalled_;
-  std::atomic<std::uint64_t> deliveries_{0};
   LatencyRecorder latency_;
 };
 

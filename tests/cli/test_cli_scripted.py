@@ -13,10 +13,6 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import harness  # noqa: E402
 
-# The name stays taken until keepalive notices a dead connection, 20 + 10 s by default, unless
-# chat-cli ends its stream when it leaves; well under that proves it did.
-FREED_AT_ONCE = 5.0
-
 
 class ScriptedCliTest(unittest.TestCase):
     def setUp(self):
@@ -129,7 +125,7 @@ class ScriptedCliTest(unittest.TestCase):
         self.assertEqual(alice.wait(), 0)
         self.assertEqual(alice.lines(), ["* welcome, alice"] + [f"alice: line {i}" for i in range(5)])
         self.assertEqual(alice.lines("stderr"), [])
-        self.assertTrue(bob.wait_for_line("* alice left", patience=FREED_AT_ONCE))
+        self.assertTrue(bob.wait_for_line("* alice left", patience=harness.FREED_AT_ONCE))
         again = self.cli("--user", "alice")
         self.assertTrue(again.wait_for_line("* welcome, alice"), again.lines("stderr"))
 
@@ -138,14 +134,14 @@ class ScriptedCliTest(unittest.TestCase):
         alice = self.user("alice")
         alice.write("/quit")
         self.assertEqual(alice.wait(), 0)
-        self.assertTrue(bob.wait_for_line("* alice left", patience=FREED_AT_ONCE))
+        self.assertTrue(bob.wait_for_line("* alice left", patience=harness.FREED_AT_ONCE))
 
     def test_sigterm_leaves_and_frees_the_name(self):
         bob = self.user("bob")
         alice = self.user("alice")
         alice.process.terminate()
         self.assertEqual(alice.wait(), 128 + 15)
-        self.assertTrue(bob.wait_for_line("* alice left", patience=FREED_AT_ONCE))
+        self.assertTrue(bob.wait_for_line("* alice left", patience=harness.FREED_AT_ONCE))
 
     def test_timestamps_put_the_server_time_in_front(self):
         alice = self.cli("--user", "alice", "--timestamps")

@@ -12,8 +12,6 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import harness  # noqa: E402
 
-FREED_AT_ONCE = 5.0  # well under the 30 s keepalive would take to free the name of a dead client
-
 
 class TerminalTest(unittest.TestCase):
     def setUp(self):
@@ -128,7 +126,7 @@ class TerminalTest(unittest.TestCase):
                 leaver.press(*keys)
                 self.assertEqual(self.exit_code(leaver), 0)
                 self.assert_terminal_restored(leaver)
-                self.assertTrue(watcher.wait_for_line(f"* {name} left", patience=FREED_AT_ONCE))
+                self.assertTrue(watcher.wait_for_line(f"* {name} left", patience=harness.FREED_AT_ONCE))
 
     def test_names_are_colored_on_a_terminal_and_not_with_NO_COLOR(self):
         bob = self.piped("bob")

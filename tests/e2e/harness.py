@@ -6,6 +6,7 @@ PROTOC and GRPC_PYTHON_PLUGIN.
 
 import atexit
 import importlib
+import json
 import os
 import re
 import shutil
@@ -17,6 +18,9 @@ import threading
 import time
 
 PATIENCE = 20.0  # seconds to wait for what should happen; a passing test never waits this long
+# A name stays taken until keepalive notices a dead connection, 20 + 10 s by default, unless the
+# client ends its stream when it leaves: a name freed within this shows that it did.
+FREED_AT_ONCE = 5.0
 
 
 def wait_until(condition, patience=PATIENCE, interval=0.01):
@@ -66,6 +70,14 @@ class ServerProcess:
             fields = stat.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def rss_kb(self):
+        """The server's resident memory now, in kB, from /proc."""
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise RuntimeError("no VmRSS")
+
     def __enter__(self):
         return self
 
@@ -74,6 +86,16 @@ class ServerProcess:
             self.process.kill()
             self.process.wait()
         self.process.stdout.close()
+
+
+def bench(*args, timeout):
+    """Runs chat-bench with `args`, --quiet and --json; returns its JSON result. CTest sets CHAT_BENCH_BIN."""
+    done = subprocess.run([os.environ["CHAT_BENCH_BIN"], "--quiet", "--json", *args],
+                          capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise AssertionError(f"chat-bench exited {done.returncode}:\n{done.stderr}")
+    print("\n" + done.stdout, file=sys.stderr)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def load_generated(proto_path):
@@ -90,23 +112,22 @@ def load_generated(proto_path):
     return importlib.import_module(f"{module}_pb2"), importlib.import_module(f"{module}_pb2_grpc")
 
 
-class CliProcess:
-    """chat-cli with stdin, stdout and stderr on pipes (so in its scripted mode).
+class Process:
+    """A program with stdout and stderr on pipes, collected as bytes, so tests can check exactly
+    what would reach a terminal.
 
-    Output is collected as bytes, so tests can check exactly what would reach a terminal.
-    `server` is passed as --server unless it is None; `env` adds to (or, with None values,
-    removes from) the environment. CTest sets CHAT_CLI_BIN.
+    `stdin` is passed to Popen (subprocess.PIPE to write to it); `env` adds to (or, with None
+    values, removes from) the environment.
     """
 
-    def __init__(self, server, *args, env=None):
+    def __init__(self, *command, stdin=None, env=None):
         environment = dict(os.environ)
         for name, value in (env or {}).items():
             if value is None:
                 environment.pop(name, None)
             else:
                 environment[name] = value
-        command = [os.environ["CHAT_CLI_BIN"], *(["--server", server] if server else []), *args]
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.process = subprocess.Popen(command, stdin=stdin, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, env=environment)
         self.stdout = bytearray()
         self.stderr = bytearray()
@@ -121,15 +142,6 @@ class CliProcess:
             for chunk in iter(lambda: pipe.read1(65536), b""):
                 buffer.extend(chunk)
 
-    def write(self, line):
-        """Sends `line` (str or bytes) and a newline to chat-cli's stdin."""
-        data = line.encode() if isinstance(line, str) else line
-        self.process.stdin.write(data + b"\n")
-        self.process.stdin.flush()
-
-    def close_input(self):
-        self.process.stdin.close()
-
     def lines(self, stream="stdout"):
         """The complete lines written so far to `stream`, decoded (undecodable bytes as \\xNN)."""
         data = bytes(self.stdout if stream == "stdout" else self.stderr)
@@ -139,18 +151,32 @@ class CliProcess:
         """True once `line` has been written as a whole line `count` times."""
         return wait_until(lambda: self.lines(stream).count(line) >= count, patience)
 
+    def wait_for(self, pattern, stream="stdout", patience=PATIENCE):
+        """The match of `pattern` with a whole line of `stream`, once there is one; None if none came."""
+        regex = re.compile(pattern)
+
+        def first_match():
+            return next(filter(None, map(regex.fullmatch, self.lines(stream))), None)
+
+        return first_match() if wait_until(lambda: first_match() is not None, patience) else None
+
     def wait(self, patience=PATIENCE):
-        """Waits for chat-cli to exit and for its output to be read; returns its exit code."""
+        """Waits for the program to exit and for its output to be read; returns its exit code."""
         code = self.process.wait(timeout=patience)
         for reader in self._readers:
             reader.join(timeout=patience)
         return code
 
+    def stop(self, sig=signal.SIGTERM, patience=PATIENCE):
+        """Sends `sig`; returns the exit code once the program has exited and its output is read."""
+        self.process.send_signal(sig)
+        return self.wait(patience)
+
     def kill(self):
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        if not self.process.stdin.closed:
+        if self.process.stdin and not self.process.stdin.closed:
             try:
                 self.process.stdin.close()
             except BrokenPipeError:
@@ -161,6 +187,29 @@ class CliProcess:
 
     def __exit__(self, *exc):
         self.kill()
+
+    def __str__(self):
+        return "\n".join(["stdout:", *self.lines("stdout"), "stderr:", *self.lines("stderr")])
+
+
+class CliProcess(Process):
+    """chat-cli with stdin on a pipe too (so in its scripted mode).
+
+    `server` is passed as --server unless it is None. CTest sets CHAT_CLI_BIN.
+    """
+
+    def __init__(self, server, *args, env=None):
+        super().__init__(os.environ["CHAT_CLI_BIN"], *(["--server", server] if server else []), *args,
+                         stdin=subprocess.PIPE, env=env)
+
+    def write(self, line):
+        """Sends `line` (str or bytes) and a newline to chat-cli's stdin."""
+        data = line.encode() if isinstance(line, str) else line
+        self.process.stdin.write(data + b"\n")
+        self.process.stdin.flush()
+
+    def close_input(self):
+        self.process.stdin.close()
 
 
 class TmuxTerminal:

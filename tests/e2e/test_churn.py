@@ -27,14 +27,6 @@ KILLED = 50
 RSS_BOUND_KB = 4096
 
 
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
-
-
 def churn(address, cycles):
     done = subprocess.run([os.environ["CHAT_CHURN_BIN"], "--server", address, "--cycles", str(cycles)],
                           capture_output=True, text=True, timeout=600)
@@ -55,7 +47,7 @@ class ChurnTest(unittest.TestCase):
     def test_10000_cycles_leave_no_user_and_no_memory_behind(self):
         with harness.ServerProcess("--max-rate", "0", "--registration-grace", "1") as server:
             churn(server.address, WARM_UP_CYCLES)  # gRPC's and the allocator's lazily built state
-            before = rss_kb(server.process.pid)
+            before = server.rss_kb()
             churn(server.address, CYCLES)
             kill_listening_clients(server.address, KILLED)
 
@@ -65,7 +57,7 @@ class ChurnTest(unittest.TestCase):
             self.assertTrue(harness.wait_until(lambda: users() == [], interval=0.1), users())
             channel.close()
 
-            after = rss_kb(server.process.pid)
+            after = server.rss_kb()
             print(f"\n  {CYCLES + KILLED} cycles ({KILLED} clients killed): server RSS {before} kB -> {after} kB",
                   file=sys.stderr)
             if not os.environ.get("CHAT_SANITIZE"):  # ASan's quarantine holds freed memory on purpose

@@ -1,6 +1,5 @@
 """What operators rely on: health checks, reflection, TLS, and the programs' TLS flags."""
 
-import json
 import os
 import shutil
 import subprocess
@@ -101,11 +100,8 @@ class TlsTest(unittest.TestCase):
 
     def test_chat_bench_measures_over_tls(self):
         with self.serve() as server:
-            done = subprocess.run([os.environ["CHAT_BENCH_BIN"], "--server", server.address, "--tls-ca",
-                                   self.certificates["ca.pem"], "--subscribers", "5", "--duration", "1",
-                                   "--quiet", "--json"], capture_output=True, text=True, timeout=120)
-            self.assertEqual(done.returncode, 0, done.stderr)
-            result = json.loads(done.stdout.strip().splitlines()[-1])
+            result = harness.bench("--server", server.address, "--tls-ca", self.certificates["ca.pem"],
+                                   "--subscribers", "5", "--duration", "1", timeout=120)
             self.assertGreater(result["deliveries"], 0)
             self.assertEqual(result["lost"], 0)
             server.stop()

@@ -13,11 +13,9 @@ import os
 import pathlib
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
@@ -32,50 +30,6 @@ def run(*command):
     if done.returncode != 0:
         raise AssertionError(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout}{done.stderr}")
     return done.stdout
-
-
-class Program:
-    """A program whose stdout and stderr are collected as lines."""
-
-    def __init__(self, *command):
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.stdout, self.stderr = [], []
-        self._readers = [threading.Thread(target=self._collect, args=pipe_and_lines, daemon=True)
-                         for pipe_and_lines in ((self.process.stdout, self.stdout),
-                                                (self.process.stderr, self.stderr))]
-        for reader in self._readers:
-            reader.start()
-
-    @staticmethod
-    def _collect(pipe, lines):
-        with pipe:
-            for line in pipe:
-                lines.append(line.rstrip("\n"))
-
-    def wait_for(self, pattern):
-        """The match of `pattern` with a whole line of stdout, once there is one; None if none came."""
-        regex = re.compile(pattern)
-
-        def first_match():
-            return next(filter(None, map(regex.fullmatch, list(self.stdout))), None)
-
-        return first_match() if harness.wait_until(lambda: first_match() is not None) else None
-
-    def stop(self):
-        """Sends SIGTERM; returns the exit code once the program has exited and its output is read."""
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=harness.PATIENCE)
-        for reader in self._readers:
-            reader.join(timeout=harness.PATIENCE)
-        return code
-
-    def kill(self):
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-
-    def __str__(self):
-        return "\n".join(["stdout:", *self.stdout, "stderr:", *self.stderr])
 
 
 class InstalledPackageTest(unittest.TestCase):
@@ -106,7 +60,7 @@ class InstalledPackageTest(unittest.TestCase):
                       for path in glob.glob(os.path.join(self.prefix, pattern), recursive=True))
 
     def start(self, *command):
-        program = Program(*command)
+        program = harness.Process(*command)
         self.addCleanup(program.kill)
         return program
 
