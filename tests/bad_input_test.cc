@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include "chat.pb.h"
 #include "support/flood.h"
 #include "support/raw_chat.h"
 #include "support/registration_race.h"
@@ -46,8 +47,8 @@ std::string Answer(const grpc::Status& status) {
 
 std::string Answer(const Result<Registration>& registration) {
   if (!registration.ok()) return Answer(registration.status());
-  static constexpr const char* kCodes[] = {"NONE", "ADDED", "TAKEN", "INVALID"};
-  return fmt::format("OK {}: {}", kCodes[static_cast<int>(registration->code)], registration->message);
+  const auto code = static_cast<MessageResponse::Code>(registration->code);  // the wire's names
+  return fmt::format("OK {}: {}", MessageResponse::Code_Name(code), registration->message);
 }
 
 std::string Register(const Party& room, const std::string& name) { return Answer(room.server.NewClient()->AddUser(name)); }

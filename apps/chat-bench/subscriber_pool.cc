@@ -41,10 +41,10 @@ class SubscriberPool::Reader {
     stream_->StartCall(&started_);
   }
 
-  // Advances the reader after `step` came back; false once it has finished for good. Each step
-  // may come back on another reader thread than the last: gRPC orders them, and HandOff/TakeOver
-  // tell ThreadSanitizer so.
-  bool Advance(Step step, bool ok) {
+  // Advances the reader after `step` came back, recording a delivery's latency in `latency` (the
+  // polling thread's own); false once it has finished for good. Each step may come back on another
+  // reader thread than the last: gRPC orders them, and HandOff/TakeOver tell ThreadSanitizer so.
+  bool Advance(Step step, bool ok, LatencyHistogram& latency) {
     TakeOver(this);
     switch (step) {
       case Step::kStarted:
@@ -60,7 +60,7 @@ class SubscriberPool::Reader {
         return true;
       case Step::kRead:
         if (!ok) return Finish();
-        OnMessage();
+        OnMessage(latency);
         HandOff(this);
         stream_->Read(&incoming_, &read_);
         return true;
@@ -88,11 +88,11 @@ class SubscriberPool::Reader {
     return true;
   }
 
-  void OnMessage() {
+  void OnMessage(LatencyHistogram& latency) {
     if (incoming_.kind() != Message::CHAT) return;
     const std::int64_t now = NowNanos();
     if (const std::optional<std::int64_t> sent = SentNanos(incoming_.msg())) {
-      pool_->latency_.Record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - *sent)) / 1000);
+      latency.Record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - *sent)) / 1000);
     }
     if (incoming_.id() <= last_id_.load(std::memory_order_relaxed)) {
       ++reordered_;
@@ -136,7 +136,7 @@ class SubscriberPool::Readers {
       readers_.push_back(std::make_unique<Reader>(pool, stubs_[static_cast<std::size_t>(i % connection_count)].get(),
                                                   &queue_));
     }
-    for (int i = 0; i < kReaderThreads; ++i) threads_.emplace_back([this] { Poll(); });
+    for (LatencyHistogram& latency : latencies_) threads_.emplace_back([this, &latency] { Poll(latency); });
   }
 
   ~Readers() { Stop(); }
@@ -157,13 +157,20 @@ class SubscriberPool::Readers {
 
   const std::vector<std::unique_ptr<Reader>>& readers() const { return readers_; }
 
+  // Every delivery's latency; complete once Stop() has returned.
+  LatencyHistogram MergedLatency() const {
+    LatencyHistogram merged;
+    for (const LatencyHistogram& latency : latencies_) merged.Merge(latency);
+    return merged;
+  }
+
  private:
-  void Poll() {
+  void Poll(LatencyHistogram& latency) {
     void* tag = nullptr;
     bool ok = false;
     while (queue_.Next(&tag, &ok)) {
       const Reader::Tag& step = *static_cast<Reader::Tag*>(tag);
-      if (step.reader->Advance(step.step, ok)) continue;
+      if (step.reader->Advance(step.step, ok, latency)) continue;
       std::lock_guard<std::mutex> lock(mu_);
       if (++finished_ == readers_.size()) all_finished_.notify_all();
     }
@@ -175,6 +182,7 @@ class SubscriberPool::Readers {
   std::mutex mu_;
   std::condition_variable all_finished_;
   std::size_t finished_ = 0;  // guarded by mu_
+  std::vector<LatencyHistogram> latencies_ = std::vector<LatencyHistogram>(kReaderThreads);  // one per thread
   std::vector<std::thread> threads_;
 };
 
@@ -216,15 +224,14 @@ std::uint64_t SubscriberPool::deliveries() const {
   return total;
 }
 
-bool SubscriberPool::WaitForAll(std::uint64_t id, std::chrono::milliseconds patience) const {
+void SubscriberPool::WaitForAll(std::uint64_t id, std::chrono::milliseconds patience) const {
   const auto deadline = std::chrono::steady_clock::now() + patience;
   for (const auto& reader : readers_->readers()) {
     while (!reader->ended() && reader->last_id() < id) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
+      if (std::chrono::steady_clock::now() >= deadline) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
-  return true;
 }
 
 SubscriberPool::Tally SubscriberPool::Close(std::uint64_t accepted) {
@@ -245,7 +252,7 @@ SubscriberPool::Tally SubscriberPool::Close(std::uint64_t accepted) {
       tally.lost += accepted - reader->received();
     }
   }
-  tally.latency = latency_.Merged();
+  tally.latency = readers_->MergedLatency();
   return tally;
 }
 

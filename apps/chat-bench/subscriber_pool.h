@@ -12,7 +12,6 @@
 
 #include "chat/status.h"
 #include "latency_histogram.h"
-#include "latency_recorder.h"
 #include "stalled_stream.h"
 
 namespace chat::bench {
@@ -46,8 +45,9 @@ class SubscriberPool {
   // Chat messages received so far, all subscribers together.
   std::uint64_t deliveries() const;
 
-  // Waits until every subscriber still listening has received message `id`; false after `patience`.
-  bool WaitForAll(std::uint64_t id, std::chrono::milliseconds patience) const;
+  // Waits until every subscriber still listening has received message `id`, or `patience` has
+  // passed; what has not arrived by then counts as lost in Close().
+  void WaitForAll(std::uint64_t id, std::chrono::milliseconds patience) const;
 
   // Ends every stream and counts what each got of the `accepted` messages sent while all listened.
   Tally Close(std::uint64_t accepted);
@@ -67,7 +67,6 @@ class SubscriberPool {
   std::size_t accepted_ = 0;  // guarded by mu_
   std::size_t refused_ = 0;   // guarded by mu_
   std::vector<std::unique_ptr<StalledStream>> stalled_;
-  LatencyRecorder latency_;
 };
 
 }  // namespace chat::bench
