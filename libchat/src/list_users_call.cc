@@ -3,7 +3,9 @@
 namespace chat {
 
 grpc::Status ListUsersCall::Handle() {
-  for (const std::string& name : env_.room->Usernames()) response_.add_users()->set_username(name);
+  const Result<std::vector<std::string>> names = env_.room->Usernames();
+  if (!names.ok()) return ToGrpcStatus(names.status());
+  for (const std::string& name : *names) response_.add_users()->set_username(name);
   return grpc::Status::OK;
 }
 

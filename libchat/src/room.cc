@@ -155,10 +155,11 @@ void Room::Unobserve(Subscriber* observer) {
   std::erase(observers_, observer);
 }
 
-std::vector<std::string> Room::Usernames() const {
+Result<std::vector<std::string>> Room::Usernames() const {
   std::vector<std::pair<std::string, std::string>> by_folded;  // sorted on the folded name
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return Closed();
     by_folded.reserve(members_.size());
     for (const auto& [folded, member] : members_) by_folded.emplace_back(folded, member.name);
   }

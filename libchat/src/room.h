@@ -123,8 +123,9 @@ class Room {
   Status Observe(Subscriber* observer);
   void Unobserve(Subscriber* observer);
 
-  // The registered names, sorted ignoring case.
-  std::vector<std::string> Usernames() const;
+  // The registered names, sorted ignoring case. UNAVAILABLE once closed: the names of a room that
+  // is shutting down are no longer anybody's to see.
+  Result<std::vector<std::string>> Usernames() const;
 
   // Frees every name whose connection has not opened Listen within the grace period. Returns when
   // to call again (the earliest deadline still set), or nullopt when no deadline is set.

@@ -129,10 +129,11 @@ class Server {
   // shutting down. The name is freed when the Bot is destroyed.
   Result<std::unique_ptr<Bot>> AddBot(std::string_view name, BotHandler on_message);
 
-  // Stops the server. Open Listen streams end with UNAVAILABLE at once, and every call answers
-  // UNAVAILABLE from then on. The server keeps answering until calls stop arriving (20 ms without
-  // one) or half of `grace` has passed, so that busy clients learn of the shutdown from an answer;
-  // then it stops accepting calls, and those still running when `grace` is over are cancelled.
+  // Stops the server. Open Listen streams end with UNAVAILABLE at once, and every chat call answers
+  // UNAVAILABLE from then on (the health service answers NOT_SERVING). The server keeps answering
+  // until calls stop arriving (20 ms without one) or half of `grace` has passed, so that busy
+  // clients learn of the shutdown from an answer; then it stops accepting calls, and those still
+  // running when `grace` is over are cancelled.
   // Returns when every thread has stopped and every call object is freed.
   void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(500));
 
