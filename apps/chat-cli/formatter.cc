@@ -55,7 +55,9 @@ std::string Formatter::Notice(std::string_view text) const {
 }
 
 std::string Formatter::Error(std::string_view text) const {
-  return Paint(kErrorColor, "! " + EscapeForTerminal(text));
+  std::string line = "! " + EscapeForTerminal(text);
+  if (!options_.color_errors) return line;
+  return Painted(kErrorColor, line);
 }
 
 std::string Formatter::Name(std::string_view name) const {
@@ -64,6 +66,10 @@ std::string Formatter::Name(std::string_view name) const {
 
 std::string Formatter::Paint(std::string_view code, std::string_view text) const {
   if (!options_.color) return std::string(text);
+  return Painted(code, text);
+}
+
+std::string Formatter::Painted(std::string_view code, std::string_view text) {
   return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
 }
 

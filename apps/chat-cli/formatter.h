@@ -11,8 +11,11 @@
 namespace chat::cli {
 
 struct FormatOptions {
-  // ANSI colors: one per username, dim notices, red errors.
+  // ANSI colors: one per username, dim notices.
   bool color = false;
+  // Errors in red. Separate from `color` because errors may go to stderr, which may be a file
+  // while stdout is a terminal.
+  bool color_errors = false;
   // "[HH:MM:SS] " in local time before each message from the room, from its server time.
   bool show_time = false;
 };
@@ -38,7 +41,9 @@ class Formatter {
 
  private:
   std::string Name(std::string_view name) const;
+  // `text` in color `code` when colors are on.
   std::string Paint(std::string_view code, std::string_view text) const;
+  static std::string Painted(std::string_view code, std::string_view text);
   std::string TimePrefix(const ChatMessage& message) const;
 
   const FormatOptions options_;

@@ -23,9 +23,10 @@ bool IsSetAndNotEmpty(const char* variable) {
   return value != nullptr && *value != '\0';
 }
 
-// https://no-color.org: any non-empty NO_COLOR turns colors off; so does a terminal that has none.
-bool WantsColor() {
-  if (!isatty(STDOUT_FILENO) || IsSetAndNotEmpty("NO_COLOR")) return false;
+// Colors on `fd`: only on a terminal. https://no-color.org: any non-empty NO_COLOR turns them off;
+// so does a terminal that has none.
+bool WantsColor(int fd) {
+  if (!isatty(fd) || IsSetAndNotEmpty("NO_COLOR")) return false;
   const char* term = std::getenv("TERM");
   return term == nullptr || std::string_view(term) != "dumb";
 }
@@ -72,7 +73,10 @@ int main(int argc, char** argv) {
   if (app.count("--user") > 0) options.user = user;
   options.interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
   options.ask_again = isatty(STDIN_FILENO);
-  options.format.color = WantsColor();
+  options.format.color = WantsColor(STDOUT_FILENO);
+  // Errors go to stderr (on a terminal, above the input line on stdout; stderr is then the same
+  // terminal, unless redirected, when plain errors on the screen are the lesser harm).
+  options.format.color_errors = options.format.color && WantsColor(STDERR_FILENO);
   SetUpLogging();
   return chat::cli::RunChat(options);
 }

@@ -29,7 +29,12 @@ Status Session::Connect() {
 
 NameResult Session::ChooseName(std::string_view name) {
   name = TrimText(name);
-  const std::optional<Registration> registration = AskForName(name);
+  Result<Registration> answer = connection_.client->AddUser(name);
+  if (!answer.ok() && answer.status().code() == StatusCode::kUnavailable) {  // nothing held yet: start afresh
+    const Status reconnected = Connect();
+    answer = reconnected.ok() ? connection_.client->AddUser(name) : Result<Registration>(reconnected);
+  }
+  const std::optional<Registration> registration = ShowRegistration(answer);
   if (!registration) return NameResult::kFailed;
   if (registration->code != RegistrationCode::kAdded) return NameResult::kRefused;
   Result<std::unique_ptr<Subscription>> subscription = Subscribe(*connection_.client, generation_);
@@ -190,7 +195,7 @@ void Session::ListUsers() {
 }
 
 void Session::Rename(const std::string& name) {
-  const std::optional<Registration> registration = AskForName(name);
+  const std::optional<Registration> registration = ShowRegistration(connection_.client->AddUser(name));
   if (!registration || registration->code != RegistrationCode::kAdded) return;
   // A real change is announced to the whole room, this session included; asking for the name
   // one already has is answered only here.
@@ -200,8 +205,7 @@ void Session::Rename(const std::string& name) {
 
 // nullopt when the call failed; a Registration that is not kAdded when the name was refused. Either
 // way the reason has been shown, so callers only decide what happens next.
-std::optional<Registration> Session::AskForName(std::string_view name) {
-  const Result<Registration> registration = connection_.client->AddUser(name);
+std::optional<Registration> Session::ShowRegistration(const Result<Registration>& registration) {
   if (!registration.ok()) {
     output_->ShowError(DescribeError(registration.status(), options_.client.server_address));
     return std::nullopt;

@@ -89,7 +89,9 @@ class Session {
   Status Connect();
 
   // In kNaming: asks for `name` (trimmed). When it is added, opens the stream and moves to
-  // kChatting. Says the server's welcome or reason on the output.
+  // kChatting. Says the server's welcome or reason on the output. A connection lost since Connect()
+  // (the server restarted while the person chose a name) is replaced once, within connect_timeout,
+  // before the name is given up on: nothing was held on it.
   NameResult ChooseName(std::string_view name);
 
   // In kChatting or kReconnecting: runs one line of input (command.h). kQuit when the person asked
@@ -137,7 +139,7 @@ class Session {
   void Send(const std::string& text);
   void ListUsers();
   void Rename(const std::string& name);
-  std::optional<Registration> AskForName(std::string_view name);
+  std::optional<Registration> ShowRegistration(const Result<Registration>& registration);
 
   void LoseConnection(const Status& reason);
   void DropConnection();

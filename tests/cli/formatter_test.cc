@@ -54,10 +54,12 @@ TEST_CASE("control characters in names and texts are shown escaped", "[formatter
 }
 
 TEST_CASE("with colors, a name is painted in its own color and the text is not", "[formatter]") {
-  const Formatter colored(FormatOptions{.color = true, .show_time = false});
+  const Formatter colored(FormatOptions{.color = true, .color_errors = true, .show_time = false});
   const std::string line = colored.Message(Entry(MessageKind::kChat, "alice", "hi"));
   CHECK(line == "\x1b[" + std::string(Formatter::ColorOf("alice")) + "malice\x1b[0m: hi");
   CHECK_THAT(colored.Error("oops"), Catch::StartsWith("\x1b[1;31m! oops"));
+  const Formatter errors_to_a_file(FormatOptions{.color = true, .color_errors = false});
+  CHECK(errors_to_a_file.Error("oops") == "! oops");
 }
 
 TEST_CASE("a name has one color whatever its case, and names get different colors", "[formatter]") {

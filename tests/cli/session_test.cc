@@ -238,6 +238,25 @@ TEST_CASE("a lost connection is said, retried, and comes back under the same nam
   CHECK(alice.WaitFor(HasText("back again")).has_value());
 }
 
+TEST_CASE("a server restarted while the name is chosen is reached again for the name", "[session]") {
+  auto first = std::make_unique<TestServer>();
+  const std::string address = first->address();
+  Fixture newcomer(address);
+  REQUIRE(newcomer.session.Connect().ok());
+  first.reset();
+  // With nobody there, the name cannot be asked for; the connection is now in gRPC's reconnect
+  // backoff (a second or more), where a call fails at once without trying.
+  CHECK(newcomer.session.ChooseName("bob") == NameResult::kFailed);
+  CHECK(newcomer.output.lines.back() == "! cannot reach server at " + address);
+
+  ServerOptions options = chat::testing::LoopbackOptions();
+  options.address = address;
+  TestServer second(options);
+  CHECK(newcomer.session.ChooseName("bob") == NameResult::kAdded);
+  CHECK(newcomer.output.lines.back() == "* welcome, bob");
+  CHECK(newcomer.session.state() == Session::State::kChatting);
+}
+
 TEST_CASE("leaving while reconnecting returns promptly", "[session]") {
   auto server = std::make_unique<TestServer>();
   Bob bob(server->address());

@@ -142,6 +142,24 @@ class TerminalTest(unittest.TestCase):
         self.assertIn("\x1b[", colored_line.split("bob")[0])
         self.assertNotIn("\x1b[", plain_line)
 
+    def test_errors_redirected_to_a_file_carry_no_colors_while_the_screen_has_them(self):
+        results = tempfile.mkdtemp(prefix="chat-cli-stderr-")
+        self.addCleanup(shutil.rmtree, results, ignore_errors=True)
+        errors = os.path.join(results, "errors")
+        command = " ".join(shlex.quote(arg) for arg in
+                           (os.environ["CHAT_CLI_BIN"], "--server", self.server.address, "--user", "quinn"))
+        # stdin a pipe, stdout the terminal, stderr a file.
+        script = f"printf '/frob\\n' | env -u NO_COLOR {command} 2> {errors}; echo $? > {results}/exit; sleep 60"
+        terminal = harness.TmuxTerminal(f"sh -c {shlex.quote(script)}")
+        self.addCleanup(terminal.close)
+        terminal.results = results
+        self.assertEqual(self.exit_code(terminal), 0)
+        with open(errors) as written:
+            self.assertEqual(written.read(), "! unknown command /frob (/help lists the commands; "
+                                             "// sends a line starting with /)\n")
+        welcome = next(line for line in terminal.screen(colors=True) if "welcome, quinn" in line)
+        self.assertIn("\x1b[", welcome)
+
 
 if __name__ == "__main__":
     unittest.main()
