@@ -44,12 +44,14 @@ class ScriptedCliTest(unittest.TestCase):
         self.assertTrue(newcomer.wait_for_line("* welcome, alicia"))
         self.assertEqual(newcomer.lines().count("username: "), 3)
 
-    def test_a_taken_user_flag_exits_1_when_stdin_is_not_a_terminal(self):
+    def test_a_taken_or_invalid_user_flag_exits_1_when_stdin_is_not_a_terminal(self):
         self.user("alice")
-        refused = self.cli("--user", "alice")
-        self.assertEqual(refused.wait(), 1)
-        self.assertEqual(refused.lines("stderr"), ["! alice is taken; choose another name"])
-        self.assertEqual(refused.lines(), [])
+        for name, reason in (("alice", "alice is taken; choose another name"),
+                             ("-alice", "invalid name: a name must start with a letter or a digit")):
+            refused = self.cli("--user", name)
+            self.assertEqual(refused.wait(), 1)
+            self.assertEqual(refused.lines("stderr"), [f"! {reason}"])
+            self.assertEqual(refused.lines(), [])
 
     def test_bob_hi_reaches_everyone_as_name_colon_text(self):
         alice, bob, carol = self.user("alice"), self.user("bob"), self.user("carol")
@@ -92,6 +94,7 @@ class ScriptedCliTest(unittest.TestCase):
         alice = self.user("alice")
         alice.write("/msg nobody hi")
         alice.write("x" * 5000)
+        alice.write("y" * 70000)  # over the server's request cap: gRPC's own refusal
         alice.write("@")
         alice.write("still here")
         alice.close_input()
@@ -99,6 +102,7 @@ class ScriptedCliTest(unittest.TestCase):
         self.assertEqual(alice.lines("stderr"), [
             "! no such user: nobody",
             "! message too long (max 4096 bytes)",
+            "! message too long for the server",
             "! a direct message is @name followed by a space and the text",
         ])
         self.assertEqual(alice.lines(), ["* welcome, alice", "alice: still here"])
