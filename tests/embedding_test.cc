@@ -126,6 +126,12 @@ TEST_CASE("a bot's name follows the rules of every name", "[embedding]") {
   REQUIRE(bot.ok());
   CHECK(alice.client().AddUser("Helper")->code == RegistrationCode::kTaken);
   CHECK((*bot)->Say("bell\a").status().code() == StatusCode::kInvalidArgument);
+  // Another bot is somebody else too, in any case: it neither shares the name nor renames the first.
+  for (const char* same : {"helper", "HELPER"}) {
+    CHECK(server.server().AddBot(same, nullptr).status() ==
+          Status(StatusCode::kAlreadyExists, "helper is taken; choose another name"));
+  }
+  CHECK(*alice.client().ListUsers() == std::vector<std::string>{"alice", "helper"});
 }
 
 TEST_CASE("a bot that goes frees its name, announced as a leave", "[embedding]") {

@@ -126,6 +126,24 @@ TEST_CASE("a user over the flood limit gets RESOURCE_EXHAUSTED while the others 
   for (int i = 0; i < 5; ++i) bob.Say("bob is not slowed " + std::to_string(i));
 }
 
+TEST_CASE("flood control is on by default: a burst of 20, then 10 per second", "[server][send]") {
+  ServerOptions options;  // the defaults, on a free loopback port
+  options.address = "127.0.0.1:0";
+  TestServer server(options);
+  TestUser alice(server, "alice");
+  // The bucket starts full, so the first 20 always pass; at 10 per second it cannot keep up with
+  // sends back to back for long, and 100 of them leave no doubt.
+  int accepted = 0;
+  Status refused;
+  for (int i = 0; i < 100 && refused.ok(); ++i) {
+    const Result<std::uint64_t> sent = alice.client().Send("flood " + std::to_string(i));
+    if (sent.ok()) ++accepted;
+    refused = sent.status();
+  }
+  CHECK(refused == Status(StatusCode::kResourceExhausted, "sending too fast (at most 10 per second, bursts of 20)"));
+  CHECK(accepted >= 20);
+}
+
 TEST_CASE("the answer carries the id the message has in every stream", "[server][send]") {
   TestServer server;
   TestUser alice(server, "alice");

@@ -1,13 +1,19 @@
 #include "embedding.h"
 
+#include <atomic>
+#include <cstdint>
+#include <string>
 #include <utility>
-
-#include "chat/rules.h"
 
 namespace chat {
 namespace {
 
-std::string BotPeer(std::string_view name) { return "bot:" + FoldUsername(name); }
+// A peer of its own for every bot, even one asking for a name another bot has: a shared peer
+// would make the second bot's registration a rename of the first.
+std::string NewBotPeer() {
+  static std::atomic<std::uint64_t> next{1};
+  return "bot:" + std::to_string(next.fetch_add(1, std::memory_order_relaxed));
+}
 
 }  // namespace
 
@@ -51,7 +57,7 @@ Result<std::unique_ptr<Bot>> Bot::Impl::Join(std::shared_ptr<Room> room, std::si
 Bot::Impl::Impl(std::shared_ptr<Room> room, std::string name, std::size_t max_queued, BotHandler on_message)
     : room_(std::move(room)),
       name_(std::move(name)),
-      peer_(BotPeer(name_)),
+      peer_(NewBotPeer()),
       on_message_(std::move(on_message)),
       subscriber_(std::make_unique<DispatchingSubscriber>(
           max_queued,

@@ -44,7 +44,8 @@ class Bot::Impl {
 
   const std::shared_ptr<Room> room_;
   const std::string name_;
-  // How the room knows the bot: not an address, so it cannot be a connection's.
+  // How the room knows the bot: "bot:N", unique in the process, and not an address, so it cannot
+  // be a connection's.
   const std::string peer_;
   const BotHandler on_message_;
   Bot* self_ = nullptr;  // set before the subscriber starts, constant afterwards

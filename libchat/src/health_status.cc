@@ -30,6 +30,7 @@ bool HealthStatus::Watch(Watcher* watcher) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return false;
   watchers_.push_back(watcher);
+  watcher->StatusChanged(StatusOf(serving_));
   return true;
 }
 

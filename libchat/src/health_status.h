@@ -35,8 +35,8 @@ class HealthStatus {
   // Sets the status of everything served here and tells every watcher.
   void SetServing(bool serving);
 
-  // Registers `watcher`, which then hears of every change. False when closed (and registers
-  // nothing).
+  // Registers `watcher` and tells it the status at once (StatusChanged, with mu_ held), so that it
+  // hears of every change from there on. False when closed (and registers nothing).
   bool Watch(Watcher* watcher);
   void Unwatch(Watcher* watcher);
 

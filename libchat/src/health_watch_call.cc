@@ -24,17 +24,20 @@ void HealthWatchCall::OnRequest(bool ok) {
   const grpc::Status parsed = ParseRequest(&request_bytes_, &request);
   const std::string& service = request.service();
   known_service_ = env_.health_status->Of(service) != grpc::health::v1::HealthCheckResponse::SERVICE_UNKNOWN;
+  // Before Watch(), nobody else sees this call yet. An unknown service stays so: StatusChanged
+  // leaves it alone.
+  if (!known_service_) latest_ = grpc::health::v1::HealthCheckResponse::SERVICE_UNKNOWN;
 
-  // Registered outside mu_: HealthStatus calls back with its own lock held, and its lock comes first.
+  // Registered outside mu_: HealthStatus tells the current status (StatusChanged) with its own lock
+  // held, and its lock comes first.
   const bool watching = parsed.ok() && env_.health_status->Watch(this);
   std::lock_guard<std::mutex> lock(mu_);
   outstanding_ = 1;  // the request is back; the done notification is now outstanding
   if (!parsed.ok()) return FinishLocked(parsed);
   if (!watching) return FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
-  watching_ = true;
+  watching_ = !closing_;  // a Close() since Watch() returned has let go already
   state_ = State::kWatching;
-  latest_ = env_.health_status->Of(service);
-  WriteLatestLocked();
+  WriteLatestLocked();  // the write's return finishes the call if closing_
 }
 
 void HealthWatchCall::StatusChanged(ServingStatus status) {

@@ -102,6 +102,42 @@ class ServerProcessTest(unittest.TestCase):
                 client.stdout.close()
             server.stop()
 
+    def test_flood_control_is_on_without_flags_and_set_by_its_flags(self):
+        for flags, burst, reason in (
+                ((), 20, "sending too fast (at most 10 per second, bursts of 20)"),
+                (("--max-rate", "1", "--max-burst", "3"), 3, "sending too fast (at most 1 per second, bursts of 3)")):
+            with self.subTest(flags=flags), harness.ServerProcess(*flags) as server:
+                channel, stub = connect(server.address)
+                self.assertEqual(stub.AddUser(pb2.User(username="flooder"), timeout=harness.PATIENCE).code,
+                                 pb2.MessageResponse.ADDED)
+                # The bucket starts full, so `burst` sends always pass; 100 back to back outrun any rate here.
+                accepted, refusal = 0, None
+                while refusal is None and accepted < 100:
+                    try:
+                        stub.SendMessage(pb2.Message(msg=f"flood {accepted}"), timeout=harness.PATIENCE)
+                        accepted += 1
+                    except grpc.RpcError as error:
+                        refusal = error
+                self.assertIsNotNone(refusal, f"{accepted} sends, none refused")
+                self.assertEqual((refusal.code(), refusal.details()), (grpc.StatusCode.RESOURCE_EXHAUSTED, reason))
+                self.assertGreaterEqual(accepted, burst)
+                channel.close()
+                server.stop()
+
+    def test_max_users_refuses_the_one_too_many(self):
+        with harness.ServerProcess("--max-users", "2") as server:
+            connections = [connect(server.address) for _ in range(3)]
+            for name, (_, stub) in zip(("one", "two"), connections):
+                self.assertEqual(stub.AddUser(pb2.User(username=name), timeout=harness.PATIENCE).code,
+                                 pb2.MessageResponse.ADDED)
+            with self.assertRaises(grpc.RpcError) as refused:
+                connections[2][1].AddUser(pb2.User(username="three"), timeout=harness.PATIENCE)
+            self.assertEqual((refused.exception.code(), refused.exception.details()),
+                             (grpc.StatusCode.RESOURCE_EXHAUSTED, "the server is full (2 users); try again later"))
+            for channel, _ in connections:
+                channel.close()
+            server.stop()
+
     def test_100_idle_subscribers_cost_no_cpu(self):
         with harness.ServerProcess() as server:
             listeners = open_listeners(server.address, 100)
