@@ -8,7 +8,7 @@ seconds=${1:-30}
 
 scripts/setup.sh
 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCHAT_BUILD_FUZZERS=ON -DCHAT_BUILD_APPS=OFF -DCHAT_BUILD_TESTS=OFF -DCHAT_SANITIZE=address,undefined
+  -DCHAT_BUILD_FUZZERS=ON -DCHAT_BUILD_APPS=OFF -DCHAT_BUILD_TESTS=OFF -DCHAT_SANITIZE=address,undefined -DCHAT_WERROR=ON
 cmake --build build-fuzz --target rules_fuzzer request_fuzzer
 
 for name in rules request; do

@@ -79,9 +79,9 @@ struct World {
       FUZZ_CHECK(answer->code == chat::RegistrationCode::kTaken || answer->code == chat::RegistrationCode::kInvalid);
     }
     std::set<std::string> folded;
-    const chat::Result<std::vector<std::string>> names = room.Usernames();
-    FUZZ_CHECK(names.ok());
-    for (const std::string& name : *names) FUZZ_CHECK(folded.insert(chat::FoldUsername(name)).second);
+    const chat::Result<std::vector<std::string>> registered = room.Usernames();
+    FUZZ_CHECK(registered.ok());
+    for (const std::string& name : *registered) FUZZ_CHECK(folded.insert(chat::FoldUsername(name)).second);
   }
 
   void Post(int peer, const chat::Message& message) {
