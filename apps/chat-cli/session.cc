@@ -30,7 +30,7 @@ Status Session::Connect() {
 NameResult Session::ChooseName(std::string_view name) {
   name = TrimText(name);
   Result<Registration> answer = connection_.client->AddUser(name);
-  if (!answer.ok() && answer.status().code() == StatusCode::kUnavailable) {  // nothing held yet: start afresh
+  if (!answer.ok() && answer.status().code() == StatusCode::kUnavailable) {  // see session.h
     const Status reconnected = Connect();
     answer = reconnected.ok() ? connection_.client->AddUser(name) : Result<Registration>(reconnected);
   }

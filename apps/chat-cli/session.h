@@ -91,7 +91,9 @@ class Session {
   // In kNaming: asks for `name` (trimmed). When it is added, opens the stream and moves to
   // kChatting. Says the server's welcome or reason on the output. A connection lost since Connect()
   // (the server restarted while the person chose a name) is replaced once, within connect_timeout,
-  // before the name is given up on: nothing was held on it.
+  // before giving up: no stream was open on it. (Had the server registered the name just before the
+  // connection broke, the new connection is told it is taken until the server's registration grace
+  // frees it, and the person may choose another.)
   NameResult ChooseName(std::string_view name);
 
   // In kChatting or kReconnecting: runs one line of input (command.h). kQuit when the person asked

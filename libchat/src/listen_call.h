@@ -1,14 +1,18 @@
 // Listen: one server-streaming call, and the room's Subscriber for it.
 //
 //   kWaitingForCall --request ok--> kSubscribing --room accepts--> kStreaming <--+
-//        |                              |                             |  write done: next write
-//        | request !ok                  | room refuses                 +-----------+
-//        v                              |                             |
-//      freed                            |                     Close() by the room (eviction,
-//                                       |                     shutdown) or a write failed
-//                                       v                             v
-//                                  kFinishing <--write done-- kDraining (a write is in flight;
-//                                       |                      its deadline alarm is armed)
+//        |                              |                          |  |  write done: next write
+//        | request !ok                  | request does not parse,  |  +-----------+
+//        v                              | room refuses or closed   |  |
+//      freed                            | it while subscribing     |  | Close() by the room (eviction,
+//                                       |                          |  | shutdown), a write in flight
+//                                       |  Close() with no write   |  v
+//                                       |  in flight: Finish; a    | kDraining (drain alarm armed)
+//                                       |  write failed, or the    |  | write done: Finish; or the
+//                                       |  done notification came  |  | write failed (client gone, or
+//                                       v                          v  v cancelled at the drain deadline)
+//                                  kFinishing <--------------------+--+
+//                                       |
 //                                       v
 //                       freed once every operation came back
 //

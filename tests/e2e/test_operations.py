@@ -47,6 +47,19 @@ class HealthTest(unittest.TestCase):
             self.assertEqual(server.process.wait(timeout=harness.PATIENCE), 0)
             channel.close()
 
+    def test_watch_on_another_name_says_service_unknown_and_stays_so_until_the_server_stops(self):
+        with harness.ServerProcess() as server:
+            channel = grpc.insecure_channel(server.address)
+            statuses = health_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service="no.Such"))
+            self.assertEqual(next(statuses).status, health_pb2.HealthCheckResponse.SERVICE_UNKNOWN)
+            server.process.terminate()
+            # No NOT_SERVING for a service that is not served here: the stream just ends.
+            with self.assertRaises(grpc.RpcError) as ended:
+                next(statuses)
+            self.assertEqual(ended.exception.code(), grpc.StatusCode.UNAVAILABLE)
+            self.assertEqual(server.process.wait(timeout=harness.PATIENCE), 0)
+            channel.close()
+
 
 class ReflectionTest(unittest.TestCase):
     def ask(self, channel, **request):
