@@ -18,13 +18,17 @@ class TerminalTest(unittest.TestCase):
         self.server = harness.ServerProcess()
         self.addCleanup(self.server.__exit__)
 
-    def terminal(self, *args, env=None):
+    def terminal(self, *args, env=None, piped_input=None):
         """chat-cli on a terminal of its own. When it exits, its exit code and the terminal's settings
-        are left in files (see exit_code and assert_terminal_restored)."""
+        are left in files (see exit_code and assert_terminal_restored). With `piped_input`, stdin is a
+        pipe holding that text instead, and stderr goes to the file `stderr` beside them: stdout alone
+        is the terminal."""
         results = tempfile.mkdtemp(prefix="chat-cli-terminal-")
         self.addCleanup(shutil.rmtree, results, ignore_errors=True)
         command = " ".join(shlex.quote(arg) for arg in
                            (os.environ["CHAT_CLI_BIN"], "--server", self.server.address, *args))
+        if piped_input is not None:
+            command = f"printf %s {shlex.quote(piped_input)} | {command} 2> {results}/stderr"
         # The shell must outlive the Ctrl-C sent to the whole foreground group to record the exit.
         script = f"trap : INT; {command}; echo $? > {results}/exit; stty -a > {results}/stty; sleep 60"
         # The colors test sets NO_COLOR itself; everywhere else it must not come from outside.
@@ -143,18 +147,9 @@ class TerminalTest(unittest.TestCase):
         self.assertNotIn("\x1b[", plain_line)
 
     def test_errors_redirected_to_a_file_carry_no_colors_while_the_screen_has_them(self):
-        results = tempfile.mkdtemp(prefix="chat-cli-stderr-")
-        self.addCleanup(shutil.rmtree, results, ignore_errors=True)
-        errors = os.path.join(results, "errors")
-        command = " ".join(shlex.quote(arg) for arg in
-                           (os.environ["CHAT_CLI_BIN"], "--server", self.server.address, "--user", "quinn"))
-        # stdin a pipe, stdout the terminal, stderr a file.
-        script = f"printf '/frob\\n' | env -u NO_COLOR {command} 2> {errors}; echo $? > {results}/exit; sleep 60"
-        terminal = harness.TmuxTerminal(f"sh -c {shlex.quote(script)}")
-        self.addCleanup(terminal.close)
-        terminal.results = results
+        terminal = self.terminal("--user", "quinn", piped_input="/frob\n")
         self.assertEqual(self.exit_code(terminal), 0)
-        with open(errors) as written:
+        with open(os.path.join(terminal.results, "stderr")) as written:
             self.assertEqual(written.read(), "! unknown command /frob (/help lists the commands; "
                                              "// sends a line starting with /)\n")
         welcome = next(line for line in terminal.screen(colors=True) if "welcome, quinn" in line)
