@@ -1,6 +1,7 @@
 // Stopping a server with open streams.
 #include <atomic>
 #include <future>
+#include <stop_token>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -34,21 +35,11 @@ TEST_CASE("shutdown under load: senders and subscribers busy, every client sees 
 
   std::vector<Status> last_error(4);
   std::atomic<int> sent{0};
-  // Joined however the test ends: a failed REQUIRE must not leave the senders running, or unjoined
-  // (which would terminate the test process and lose its report).
-  struct Senders {
-    std::atomic<bool> give_up{false};
-    std::vector<std::thread> threads;
-    ~Senders() {
-      give_up = true;
-      for (std::thread& thread : threads) {
-        if (thread.joinable()) thread.join();
-      }
-    }
-  } senders;
+  // jthreads: however the test ends, a failed REQUIRE included, they are asked to stop and joined.
+  std::vector<std::jthread> senders;
   for (int i = 0; i < 4; ++i) {
-    senders.threads.emplace_back([&, i] {
-      while (!senders.give_up) {
+    senders.emplace_back([&, i](std::stop_token stop) {
+      while (!stop.stop_requested()) {
         const Result<std::uint64_t> id = users[i]->client().Send("load " + std::to_string(sent++));
         if (!id.ok()) {
           last_error[i] = id.status();
@@ -61,7 +52,7 @@ TEST_CASE("shutdown under load: senders and subscribers busy, every client sees 
 
   auto shutdown = std::async(std::launch::async, [&] { server.server().Shutdown(std::chrono::milliseconds(500)); });
   REQUIRE(shutdown.wait_for(kPatience) == std::future_status::ready);
-  for (std::thread& sender : senders.threads) sender.join();  // each ends at its first error
+  for (std::jthread& sender : senders) sender.join();  // each ends at its first error
   for (const Status& error : last_error) CHECK(error == Status(StatusCode::kUnavailable, "the server is shutting down"));
   for (auto& user : users) {
     INFO(user->name());
