@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/fake_subscriber.h"
+#include "support/status_printer.h"
 
 namespace chat {
 namespace {

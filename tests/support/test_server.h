@@ -12,6 +12,7 @@
 #include "chat/client.h"
 #include "chat/message.h"
 #include "chat/server.h"
+#include "support/status_printer.h"
 
 namespace chat::testing {
 
