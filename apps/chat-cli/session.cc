@@ -39,7 +39,7 @@ NameResult Session::ChooseName(std::string_view name) {
   if (registration->code != RegistrationCode::kAdded) return NameResult::kRefused;
   Result<std::unique_ptr<Subscription>> subscription = Subscribe(*connection_.client, generation_);
   if (!subscription.ok()) {
-    output_->ShowError(DescribeError(subscription.status(), options_.client.server_address));
+    ShowFailedCall(subscription.status());
     return NameResult::kFailed;
   }
   connection_.subscription = std::move(subscription).value();
@@ -178,7 +178,7 @@ void Session::Adopt(Event& event) {
 void Session::Send(const std::string& text) {
   const Result<std::uint64_t> id = connection_.client->Send(text);
   if (!id.ok()) {
-    output_->ShowError(DescribeError(id.status(), options_.client.server_address));
+    ShowFailedCall(id.status());
     return;
   }
   last_sent_id_ = std::max(last_sent_id_, *id);
@@ -187,7 +187,7 @@ void Session::Send(const std::string& text) {
 void Session::ListUsers() {
   const Result<std::vector<std::string>> users = connection_.client->ListUsers();
   if (!users.ok()) {
-    output_->ShowError(DescribeError(users.status(), options_.client.server_address));
+    ShowFailedCall(users.status());
     return;
   }
   output_->ShowNotice(fmt::format("{} user{}: {}", users->size(), users->size() == 1 ? "" : "s",
@@ -203,11 +203,15 @@ void Session::Rename(const std::string& name) {
   name_ = name;
 }
 
+void Session::ShowFailedCall(const Status& status) {
+  output_->ShowError(DescribeError(status, options_.client.server_address));
+}
+
 // nullopt when the call failed; a Registration that is not kAdded when the name was refused. Either
 // way the reason has been shown, so callers only decide what happens next.
 std::optional<Registration> Session::ShowRegistration(const Result<Registration>& registration) {
   if (!registration.ok()) {
-    output_->ShowError(DescribeError(registration.status(), options_.client.server_address));
+    ShowFailedCall(registration.status());
     return std::nullopt;
   }
   if (registration->code != RegistrationCode::kAdded) {

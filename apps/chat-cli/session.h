@@ -142,6 +142,8 @@ class Session {
   void ListUsers();
   void Rename(const std::string& name);
   std::optional<Registration> ShowRegistration(const Result<Registration>& registration);
+  // One error line for a call to the server that failed (error_text.h), naming the server.
+  void ShowFailedCall(const Status& status);
 
   void LoseConnection(const Status& reason);
   void DropConnection();
