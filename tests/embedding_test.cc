@@ -53,6 +53,34 @@ class Inbox {
   std::vector<ChatMessage> messages_;
 };
 
+// Holds a handler until the test opens it, or for kPatience at most, so that a failing test does
+// not hang on a handler that never returns.
+class Gate {
+ public:
+  void Pass() {
+    std::unique_lock<std::mutex> lock(mu_);
+    held_ = true;
+    changed_.notify_all();
+    changed_.wait_for(lock, kPatience, [&] { return open_; });
+  }
+  // Waits until a handler is held; false if none came in time.
+  bool WaitUntilHeld() {
+    std::unique_lock<std::mutex> lock(mu_);
+    return changed_.wait_for(lock, kPatience, [&] { return held_; });
+  }
+  void Open() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool held_ = false;
+  bool open_ = false;
+};
+
 TEST_CASE("an observer sees every message in room order, direct messages included", "[embedding]") {
   TestServer server;
   Inbox seen;
@@ -159,6 +187,19 @@ TEST_CASE("observers and bots may outlive the server, and are told it went", "[e
   CHECK((*bot)->Say("hello?").status().code() == StatusCode::kUnavailable);
 }
 
+TEST_CASE("a bot's end handler is told UNAVAILABLE when the server shuts down", "[embedding]") {
+  TestServer server;
+  std::promise<Status> ended;
+  Result<std::unique_ptr<Bot>> bot =
+      server.server().AddBot("helper", nullptr, [&ended](const Status& reason) { ended.set_value(reason); });
+  REQUIRE(bot.ok());
+  server.server().Shutdown();
+  auto end = ended.get_future();
+  REQUIRE(end.wait_for(kPatience) == std::future_status::ready);
+  CHECK(end.get() == Status(StatusCode::kUnavailable, "the server is shutting down"));
+  CHECK((*bot)->Say("hello?").status().code() == StatusCode::kUnavailable);
+}
+
 TEST_CASE("an observer that falls behind is ended with RESOURCE_EXHAUSTED and the room goes on", "[embedding]") {
   ServerOptions options = LoopbackOptions();
   options.max_queued_messages = 4;
@@ -178,6 +219,42 @@ TEST_CASE("an observer that falls behind is ended with RESOURCE_EXHAUSTED and th
   auto end = ended.get_future();
   REQUIRE(end.wait_for(kPatience) == std::future_status::ready);
   CHECK(end.get().code() == StatusCode::kResourceExhausted);
+}
+
+TEST_CASE("a bot that falls behind is told RESOURCE_EXHAUSTED after what was queued, and loses its name",
+          "[embedding]") {
+  ServerOptions options = LoopbackOptions();
+  options.max_queued_messages = 4;
+  TestServer server(options);
+  TestUser alice(server, "alice");
+  Gate gate;
+  Inbox heard;
+  std::promise<Status> ended;
+  bool handled_queue_first = false;  // written by the end handler before it sets `ended`
+  Result<std::unique_ptr<Bot>> bot = server.server().AddBot(
+      "slow",
+      [&gate, record = heard.Handler()](Bot&, const ChatMessage& message) {
+        record(message);
+        gate.Pass();
+      },
+      [&](const Status& reason) {
+        handled_queue_first = heard.Saw("message 3");
+        ended.set_value(reason);
+      });
+  REQUIRE(bot.ok());
+  REQUIRE(gate.WaitUntilHeld());  // on its own join, so its queue is empty
+  // Messages 0 to 3 fill the queue; message 4 overflows it.
+  for (int i = 0; i < 5; ++i) alice.Say("message " + std::to_string(i));
+  CHECK(server.server().stats().evictions == 1);
+  CHECK_FALSE(IsRegistered(alice.client(), "slow"));
+
+  gate.Open();
+  auto end = ended.get_future();
+  REQUIRE(end.wait_for(kPatience) == std::future_status::ready);
+  CHECK(end.get() == Status(StatusCode::kResourceExhausted, "too slow: the stream fell too far behind"));
+  CHECK(handled_queue_first);
+  CHECK_FALSE(heard.Saw("message 4"));
+  CHECK((*bot)->Say("still here?").status().code() == StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

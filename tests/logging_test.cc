@@ -33,7 +33,7 @@ TEST_CASE("joins, renames, leaves and evictions are logged at info, each message
   CHECK(has("info join bob (ipv4:10.0.0.2:2)"));
   CHECK(has("info rename alice -> alicia (ipv4:10.0.0.1:1)"));
   CHECK(has("debug message 4 direct from 'alicia' to 'bob' (8 bytes)"));
-  CHECK(has("info evicted bob (ipv4:10.0.0.2:2): queue full"));
+  CHECK(has("info evicted bob (ipv4:10.0.0.2:2): too slow"));
   CHECK(has("info leave bob (ipv4:10.0.0.2:2): too slow"));
   CHECK(has("info leave alicia (ipv4:10.0.0.1:1)"));
   const auto is_info = [](const std::string& line) { return line.rfind("info ", 0) == 0; };

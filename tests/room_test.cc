@@ -22,6 +22,8 @@ RoomOptions TestOptions(FakeClock* clock) {
   RoomOptions options;
   options.registration_grace = std::chrono::seconds(30);
   options.max_rate = 0;  // the flood-control tests turn it on
+  options.max_address_rate = 0;
+  options.max_registration_rate = 0;
   options.steady_now = [clock] { return clock->now; };
   return options;
 }
@@ -201,11 +203,60 @@ TEST_CASE("a peer may listen before registering, and gets direct messages once r
   CHECK(early.last()->text == "@erin welcome");
 }
 
-TEST_CASE("the stream of a peer that is not the current one cannot unsubscribe it", "[room]") {
+TEST_CASE("a stream cannot be ended in the name of another peer", "[room]") {
   ThreeUsers room;
   FakeSubscriber stranger;
-  room.room.Unsubscribe("pa", &stranger);
+  REQUIRE(room.room.Subscribe("px", &stranger).ok());
+  room.room.Unsubscribe("pa", &stranger);  // stranger is px's stream, not pa's
   CHECK(room.room.Usernames()->size() == 3);
+  REQUIRE(room.room.Post("pb", "", "still listening?").ok());
+  CHECK(stranger.last()->text == "still listening?");
+  CHECK(room.alice.last()->text == "still listening?");
+}
+
+TEST_CASE("a case-only rename that overflows the caller's own stream frees the name and says so", "[room]") {
+  FakeClock clock;
+  Room room(TestOptions(&clock));
+  FakeSubscriber watcher, cramped(2);
+  REQUIRE(room.Subscribe("pw", &watcher).ok());
+  REQUIRE(room.Subscribe("pa", &cramped).ok());
+  REQUIRE(room.Register("pa", "alice")->code == RegistrationCode::kAdded);  // cramped takes the join: 1 of 2
+  REQUIRE(room.Post("pa", "", "fills it").ok());                             // 2 of 2
+
+  const Result<Registration> renamed = room.Register("pa", "ALICE");  // the notice overflows cramped
+  CHECK(renamed.status() ==
+        Status(StatusCode::kResourceExhausted,
+               "too slow: your stream fell too far behind and was ended, and the name with it; listen and "
+               "register again"));
+  REQUIRE(cramped.close_reason().has_value());
+  CHECK(cramped.close_reason()->code() == StatusCode::kResourceExhausted);
+  CHECK(room.Usernames()->empty());
+  CHECK(watcher.last()->text == "ALICE left (too slow)");
+  CHECK(room.Register("pb", "alice")->code == RegistrationCode::kAdded);
+}
+
+TEST_CASE("a rename that overflows the caller's own stream frees the new name too", "[room]") {
+  FakeClock clock;
+  Room room(TestOptions(&clock));
+  FakeSubscriber watcher, cramped(1);
+  REQUIRE(room.Subscribe("pw", &watcher).ok());
+  REQUIRE(room.Subscribe("pa", &cramped).ok());
+  REQUIRE(room.Register("pa", "alice")->code == RegistrationCode::kAdded);  // 1 of 1
+
+  CHECK(room.Register("pa", "alicia").status().code() == StatusCode::kResourceExhausted);
+  CHECK(room.Usernames()->empty());
+  CHECK(watcher.last()->text == "alicia left (too slow)");
+}
+
+TEST_CASE("a join that overflows the caller's own stream is not answered ADDED", "[room]") {
+  FakeClock clock;
+  Room room(TestOptions(&clock));
+  FakeSubscriber cramped(1);
+  REQUIRE(room.Subscribe("pa", &cramped).ok());
+  REQUIRE(room.Register("pb", "bob")->code == RegistrationCode::kAdded);  // cramped takes bob's join: full
+
+  CHECK(room.Register("pa", "alice").status().code() == StatusCode::kResourceExhausted);
+  CHECK(*room.Usernames() == std::vector<std::string>{"bob"});
 }
 
 TEST_CASE("a subscriber that falls behind is evicted and the others get everything", "[room]") {
@@ -271,11 +322,11 @@ TEST_CASE("a name whose peer never listens expires after the grace period", "[ro
   CHECK(deadlines[0] == clock.now + std::chrono::seconds(30));
 
   clock.now += std::chrono::seconds(29);
-  CHECK(room.ExpireRegistrations() == deadlines[0]);
+  CHECK(room.ExpireDeadlines() == deadlines[0]);
   CHECK(room.Usernames()->size() == 2);
 
   clock.now += std::chrono::seconds(1);
-  CHECK(room.ExpireRegistrations() == std::nullopt);
+  CHECK(room.ExpireDeadlines() == std::nullopt);
   CHECK(*room.Usernames() == std::vector<std::string>{"listener"});
   CHECK(watcher.last()->text == "quiet left (did not start listening)");
 }

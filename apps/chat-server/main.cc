@@ -24,7 +24,7 @@ std::chrono::milliseconds Seconds(double seconds) {
 int main(int argc, char** argv) {
   chat::ServerOptions options;
   std::string log_level = "info";
-  double registration_grace = 30, keepalive_time = 20, keepalive_timeout = 10, drain_timeout = 5;
+  double registration_grace = 30, keepalive_time = 20, keepalive_timeout = 10, drain_timeout = 5, max_lag = 30;
 
   CLI::App app{"chat-server: a multi-user chat room served over gRPC.\n"
                "Stops cleanly on SIGINT or SIGTERM; open streams end with UNAVAILABLE."};
@@ -53,8 +53,43 @@ int main(int argc, char** argv) {
   app.add_option("--max-burst", options.max_burst, "Messages a user may send at once above --max-rate")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 1e9));
+  app.add_option("--max-address-rate", options.max_address_rate,
+                 "Messages per second from one source address (IPv4 address or IPv6 /64), all its "
+                 "connections together; 0 turns it off")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--max-address-burst", options.max_address_burst,
+                 "Messages one source address may send at once above --max-address-rate")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e9));
+  app.add_option("--max-registration-rate", options.max_registration_rate,
+                 "Names taken or changed per second from one source address; 0 turns it off")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--max-registration-burst", options.max_registration_burst,
+                 "Names one source address may take at once above --max-registration-rate")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e9));
+  app.add_option("--max-names-per-address", options.max_names_per_address, "Most names one source address holds")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-streams", options.max_streams, "Most Listen streams open at once, in total")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-streams-per-address", options.max_streams_per_address,
+                 "Most Listen streams open at once from one source address")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-streams-per-connection", options.max_streams_per_connection,
+                 "Most Listen streams open at once on one connection")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
   app.add_option("--max-queue", options.max_queued_messages,
                  "Messages queued per Listen stream; a stream that overflows it is evicted")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-lag", max_lag,
+                 "Seconds a message may wait in a Listen stream's queue; a stream that lags longer is evicted")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--registration-grace", registration_grace,
@@ -99,6 +134,7 @@ int main(int argc, char** argv) {
 
   options.registration_grace = Seconds(registration_grace);
   options.drain_timeout = Seconds(drain_timeout);
+  options.max_stream_lag = Seconds(max_lag);
   options.keepalive_time = Seconds(keepalive_time);
   options.keepalive_timeout = Seconds(keepalive_timeout);
 

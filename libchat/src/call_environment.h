@@ -8,6 +8,7 @@
 
 #include <grpcpp/server_context.h>
 
+#include "busy_gate.h"
 #include "chat.grpc.pb.h"
 #include "health.grpc.pb.h"
 #include "health_status.h"
@@ -46,6 +47,7 @@ struct CallEnvironment {
   const ServerOptions* options;
   CallCounters* counters;
   WriteScheduler* scheduler;  // of this queue
+  BusyGate* busy_gate;
 };
 
 // The service object a RequestX member function is to be called on: the chat service or the

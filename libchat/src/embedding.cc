@@ -31,8 +31,9 @@ Observer::Observer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Observer::~Observer() = default;
 
 Result<std::unique_ptr<Bot>> Bot::Impl::Join(std::shared_ptr<Room> room, std::size_t max_queued,
-                                             std::string_view name, BotHandler on_message) {
-  std::unique_ptr<Impl> impl(new Impl(std::move(room), std::string(name), max_queued, std::move(on_message)));
+                                             std::string_view name, BotHandler on_message, EndHandler on_end) {
+  std::unique_ptr<Impl> impl(
+      new Impl(std::move(room), std::string(name), max_queued, std::move(on_message), std::move(on_end)));
   // Listening first, so that the name is never bound to a peer without a stream.
   if (Status listening = impl->room_->Subscribe(impl->peer_, impl->subscriber_.get()); !listening.ok()) {
     return listening;
@@ -54,7 +55,8 @@ Result<std::unique_ptr<Bot>> Bot::Impl::Join(std::shared_ptr<Room> room, std::si
   return bot;
 }
 
-Bot::Impl::Impl(std::shared_ptr<Room> room, std::string name, std::size_t max_queued, BotHandler on_message)
+Bot::Impl::Impl(std::shared_ptr<Room> room, std::string name, std::size_t max_queued, BotHandler on_message,
+                EndHandler on_end)
     : room_(std::move(room)),
       name_(std::move(name)),
       peer_(NewBotPeer()),
@@ -64,7 +66,7 @@ Bot::Impl::Impl(std::shared_ptr<Room> room, std::string name, std::size_t max_qu
           [this](const ChatMessage& message) {
             if (on_message_) on_message_(*self_, message);
           },
-          nullptr)) {}
+          std::move(on_end))) {}
 
 Bot::Impl::~Impl() { room_->Unsubscribe(peer_, subscriber_.get()); }
 

@@ -31,16 +31,18 @@ class Observer::Impl {
 class Bot::Impl {
  public:
   // Joins `room` as `name` and returns the Bot. INVALID_ARGUMENT or ALREADY_EXISTS (with the
-  // room's sentence) when the name cannot be had; UNAVAILABLE when the room is closed.
+  // room's sentence) when the name cannot be had; UNAVAILABLE when the room is closed. `on_end`
+  // is the subscriber's: the room closes it on eviction and on shutdown, never on Unsubscribe.
   static Result<std::unique_ptr<Bot>> Join(std::shared_ptr<Room> room, std::size_t max_queued, std::string_view name,
-                                           BotHandler on_message);
+                                           BotHandler on_message, EndHandler on_end);
   ~Impl();
 
   const std::string& name() const { return name_; }
   Result<std::uint64_t> Say(std::string_view text) { return room_->Post(peer_, "", text); }
 
  private:
-  Impl(std::shared_ptr<Room> room, std::string name, std::size_t max_queued, BotHandler on_message);
+  Impl(std::shared_ptr<Room> room, std::string name, std::size_t max_queued, BotHandler on_message,
+       EndHandler on_end);
 
   const std::shared_ptr<Room> room_;
   const std::string name_;

@@ -73,8 +73,15 @@ bool ListenCall::Deliver(const MessagePtr& message) {
   std::lock_guard<std::mutex> lock(mu_);
   if (state_ != State::kSubscribing && state_ != State::kStreaming) return true;  // ending anyway
   if (queue_.size() >= env_.options->max_queued_messages) return false;
+  // Lagging too long: the client reads too slowly or not at all. Checked as messages arrive, so a
+  // stalled stream is evicted max_stream_lag after the first message it did not take, once another
+  // comes; while none comes it holds no more than it has.
+  if (!queue_.empty() && message->accepted_at - queue_.front()->accepted_at > env_.options->max_stream_lag) {
+    return false;
+  }
   queue_.push_back(message);
   env_.counters->queued.fetch_add(1, std::memory_order_relaxed);
+  env_.busy_gate->Grew(queue_.size());
   if (state_ == State::kStreaming && !write_in_flight_ && !turn_pending_) {
     turn_pending_ = true;
     ++outstanding_;
@@ -170,6 +177,7 @@ void ListenCall::WriteNextLocked() {
   if (write_in_flight_ || queue_.empty()) return;
   // The room's encode is EncodeForWire (server.cc), so every message holds a WireMessage.
   const grpc::ByteBuffer bytes = static_cast<const WireMessage&>(*queue_.front()->wire).Buffer();
+  env_.busy_gate->Shrank(queue_.size());
   queue_.pop_front();
   env_.counters->queued.fetch_sub(1, std::memory_order_relaxed);
   // With more queued, let gRPC hold this one back and send it with the next: several messages
@@ -196,6 +204,7 @@ void ListenCall::StopDrainAlarmLocked() {
 
 void ListenCall::DropQueueLocked() {
   env_.counters->queued.fetch_sub(static_cast<std::int64_t>(queue_.size()), std::memory_order_relaxed);
+  env_.busy_gate->Dropped(queue_.size());
   queue_.clear();
 }
 

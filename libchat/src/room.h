@@ -41,6 +41,7 @@ class Encoding {
 // A message the room has sequenced, shared by every queue it sits in until the last subscriber has
 // sent it.
 struct SequencedMessage : ChatMessage {
+  SteadyTime accepted_at;                // RoomOptions::steady_now when it was sequenced
   std::unique_ptr<const Encoding> wire;  // null without RoomOptions::encode
 };
 using MessagePtr = std::shared_ptr<const SequencedMessage>;
@@ -51,7 +52,8 @@ class Subscriber {
   virtual ~Subscriber() = default;
 
   // Queues `message` for delivery. Returns false when the subscriber cannot take it (its queue is
-  // full); the room then evicts it. Called with the room's lock held: must not block.
+  // full, or it has fallen too far behind); the room then evicts it. Called with the room's lock
+  // held: must not block.
   virtual bool Deliver(const MessagePtr& message) = 0;
 
   // Ends the stream with `reason` (RESOURCE_EXHAUSTED on eviction, UNAVAILABLE on shutdown). Called
@@ -67,11 +69,30 @@ struct RoomOptions {
   // that rate. A rate of 0 turns it off.
   double max_rate = 10;
   double max_burst = 20;
+
+  // Limits per source address (source_address.h): what one host may send into the room and hold
+  // there, however many connections and names it goes through. The buckets of a source that holds
+  // nothing are kept until they are full again, so leaving and coming back gives nothing back.
+  // Messages per second from all its connections together, and the burst; 0 turns it off.
+  double max_address_rate = 20;
+  double max_address_burst = 40;
+  // Names taken or changed per second (each one is announced to the room), and the burst; 0 turns
+  // it off.
+  double max_registration_rate = 1;
+  double max_registration_burst = 10;
+  std::size_t max_names_per_address = 16;
+
+  // Listen streams: in total, per source address, and per connection.
+  std::size_t max_streams = 20000;
+  std::size_t max_streams_per_address = 64;
+  std::size_t max_streams_per_connection = 16;
+
   // How long a name stays bound to a connection that has not opened Listen.
   std::chrono::milliseconds registration_grace{30000};
 
-  // Called with the room's lock held whenever a registration deadline is set, so that a timer can
-  // call ExpireRegistrations() in time. Must not call into the Room.
+  // Called with the room's lock held whenever a deadline is set (a name waiting for its stream, a
+  // flood-control bucket to forget), so that a timer can call ExpireDeadlines() in time. Must not
+  // call into the Room.
   std::function<void(SteadyTime deadline)> on_deadline;
 
   // Encodes a sequenced message for the subscribers' transport, once per message, with the room's
@@ -94,8 +115,10 @@ class Room {
 
   // AddUser: binds `name` to the connection `peer`, announcing a join (or, when the peer had
   // another name, a rename that frees the old one). Returns kAdded, kTaken or kInvalid with a
-  // sentence for the person; RESOURCE_EXHAUSTED when the room is full or the peer renames faster
-  // than the flood limit allows, UNAVAILABLE once closed.
+  // sentence for the person; RESOURCE_EXHAUSTED when the room is full, the peer's source address
+  // holds max_names_per_address names, or the peer or its source takes names faster than its
+  // bucket allows, and also when the announcement overflowed the peer's own last stream, which is
+  // then evicted and the name freed again; UNAVAILABLE once closed.
   Result<Registration> Register(const std::string& peer, std::string_view name);
 
   // SendMessage: accepts `text` from the user bound to `peer` and routes it: "@name text" to the
@@ -103,18 +126,20 @@ class Room {
   // be the sender's own name. Returns the message's room sequence number, or:
   // FAILED_PRECONDITION (no name bound), PERMISSION_DENIED (claimed another name),
   // RESOURCE_EXHAUSTED (over the flood limit), INVALID_ARGUMENT (text or mention malformed),
-  // NOT_FOUND (no such recipient), UNAVAILABLE.
+  // NOT_FOUND (no such recipient), UNAVAILABLE. Flood control counts the sender's connection and
+  // its source address.
   Result<std::uint64_t> Post(const std::string& peer, std::string_view claimed_name, std::string_view text);
 
   // Listen: from now on `subscriber` receives every broadcast and every direct message to or from
   // the name bound to `peer` (peers may listen before registering). A peer may have several
-  // streams; each gets all of it. UNAVAILABLE once closed. `subscriber` must stay valid until
-  // Unsubscribe() returns or Close() was called on it.
+  // streams; each gets all of it. RESOURCE_EXHAUSTED when the connection, its source address or
+  // the room already has as many streams as it may; UNAVAILABLE once closed. `subscriber` must
+  // stay valid until Unsubscribe() returns or Close() was called on it.
   Status Subscribe(const std::string& peer, Subscriber* subscriber);
 
   // The stream `subscriber` of `peer` has ended: forget it, and when it was the peer's last, free
   // the peer's name. Does nothing unless `subscriber` is one of the peer's streams (it may have
-  // been evicted already).
+  // been evicted already). Constant time, whatever the number of streams.
   void Unsubscribe(const std::string& peer, Subscriber* subscriber);
 
   // From now on `observer` receives every message the room sequences, direct messages included
@@ -127,13 +152,16 @@ class Room {
   // is shutting down are no longer anybody's to see.
   Result<std::vector<std::string>> Usernames() const;
 
-  // Frees every name whose connection has not opened Listen within the grace period. Returns when
-  // to call again (the earliest deadline still set), or nullopt when no deadline is set.
-  std::optional<SteadyTime> ExpireRegistrations();
+  // Frees every name whose connection has not opened Listen within the grace period, and forgets
+  // the flood-control buckets of connections and sources that hold nothing and are full again.
+  // Returns when to call again (the earliest deadline still set), or nullopt when none is set.
+  std::optional<SteadyTime> ExpireDeadlines();
 
   struct Stats {
     std::size_t users = 0;
     std::size_t subscribers = 0;
+    std::size_t peers = 0;    // connections remembered: holding a name or a stream, or a bucket not yet full
+    std::size_t sources = 0;  // source addresses remembered, likewise
     std::uint64_t messages = 0;  // chat and direct messages accepted
     std::uint64_t evictions = 0;
   };
@@ -143,53 +171,79 @@ class Room {
   void Close(const Status& reason);
 
  private:
-  // One connection the room has heard from.
+  // One connection the room has heard from. Kept while it has a name or a stream, and then until
+  // its bucket is full again.
   struct Peer {
+    std::string source;                         // SourceAddress() of the peer
     std::string folded_name;                    // empty while it has no name
     std::vector<Subscriber*> subscribers;       // its Listen streams
     std::optional<SteadyTime> listen_deadline;  // set while it has a name but no stream
     TokenBucket sends;                          // messages and renames
+  };
+  // One source address the room has heard from. Kept while a Peer of it is, and then until its
+  // buckets are full again.
+  struct Source {
+    std::size_t peers = 0;    // Peer entries of this source
+    std::size_t names = 0;    // names its peers hold
+    std::size_t streams = 0;  // streams its peers hold
+    TokenBucket sends;          // messages, all its peers together
+    TokenBucket registrations;  // names taken or changed
   };
   // One registered name.
   struct Member {
     std::string name;  // as registered: the case the user chose
     std::string peer;
   };
-  // One open stream, in the order fan-out visits them.
+  // One open stream. listeners_ is in no particular order: dropping one moves the last into its
+  // place, and listener_index_ follows.
   struct Listener {
     Subscriber* subscriber;
     std::string peer;
   };
 
+  // The entry of `peer`, made (with full buckets) if there is none.
+  Peer& PeerLocked(const std::string& peer);
   MessagePtr SequenceLocked(ChatMessage message);
   std::uint64_t BroadcastLocked(ChatMessage message);  // returns the message id
   void DeliverLocked(const MessagePtr& message, Subscriber* subscriber);
+  // Evicts every subscriber whose Deliver() failed. Runs only at the end of a public method, once
+  // its answer is known, so that no reference into members_ or peers_ is held across an eviction
+  // (which frees names and forgets peers).
   void EvictOverflowingLocked();
   void BindNameLocked(const std::string& peer, Peer& state, std::string_view name);
+  // A name change, announced; the caller has taken the tokens.
+  void RenameLocked(const std::string& peer, Member& member, std::string_view new_name);
   Status TakeSendTokenLocked(Peer& state, std::string_view what);
+  Status TakeSourceTokenLocked(TokenBucket& bucket, double rate, double burst, std::string_view what);
   void ReleaseNameLocked(Peer& state, std::string_view why);
+  // Forgets `peer` if it holds nothing, once its bucket is full again (a sweep is set till then).
   void ForgetPeerIfUnusedLocked(const std::string& peer);
-  // A name change already made: logged, told to the room, and any stream it overflows evicted.
-  void AnnounceRenameLocked(const std::string& peer, const std::string& old_name, const std::string& new_name);
-  // The open stream `subscriber`, or listeners_.end().
-  std::vector<Listener>::iterator FindListenerLocked(const Subscriber* subscriber);
-  // Forgets the open stream `listener`; frees its peer's name, saying `why`, if it was the last.
-  // Every stream is in both listeners_ and its peer's subscribers, or in neither.
-  void DropStreamLocked(std::vector<Listener>::iterator listener, std::string_view why);
+  void ForgetSourceIfUnusedLocked(const std::string& source);
+  void SetDeadlineLocked(SteadyTime deadline);
+  // Forgets the open stream at `index` of listeners_; frees its peer's name, saying `why`, if it
+  // was the last. Every stream is in listeners_, listener_index_ and its peer's subscribers, or in
+  // none of them.
+  void DropStreamLocked(std::size_t index, std::string_view why);
 
   const RoomOptions options_;
 
   mutable std::mutex mu_;
   bool closed_ = false;
   std::uint64_t last_id_ = 0;
-  std::unordered_map<std::string, Peer> peers_;      // by peer address
+  std::unordered_map<std::string, Peer> peers_;      // by peer string
+  std::unordered_map<std::string, Source> sources_;  // by SourceAddress()
   std::unordered_map<std::string, Member> members_;  // by folded name
   std::vector<Listener> listeners_;
+  std::unordered_map<const Subscriber*, std::size_t> listener_index_;  // position in listeners_
   std::vector<Subscriber*> observers_;
   // Peers by the deadline for opening Listen. Entries are not removed when a peer listens or goes;
-  // ExpireRegistrations() skips those that no longer match the peer's listen_deadline.
+  // ExpireDeadlines() skips those that no longer match the peer's listen_deadline.
   std::multimap<SteadyTime, std::string> deadlines_;
-  // Subscribers whose Deliver() returned false during the current fan-out, evicted after it.
+  // Peers and sources that held nothing when they were last let go, by when their buckets are full;
+  // ExpireDeadlines() forgets those that still hold nothing.
+  std::multimap<SteadyTime, std::string> peer_sweeps_;
+  std::multimap<SteadyTime, std::string> source_sweeps_;
+  // Subscribers whose Deliver() returned false during the current operation, evicted at its end.
   std::vector<Subscriber*> overflowing_;
   bool evicting_ = false;
   std::uint64_t messages_ = 0;

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -34,8 +35,18 @@
 namespace chat {
 namespace {
 
+// HTTP/2 streams a connection may have open at once, of every RPC: its Listen streams and room for
+// this many unary calls beside them. Above that a well-behaved client waits for a free stream.
+constexpr int kUnaryCallsPerConnection = 32;
+// gRPC takes the stream limit as an int.
+constexpr std::size_t kMaxStreamsPerConnection = 1 << 20;
+
 Status CheckOptions(const ServerOptions& options) {
   const auto invalid = [](std::string message) { return Status(StatusCode::kInvalidArgument, std::move(message)); };
+  if (options.address.rfind("unix:", 0) == 0 || options.address.rfind("unix-abstract:", 0) == 0) {
+    return invalid("unix-domain addresses are not supported: every client would be the same peer, so anyone could "
+                   "speak as anyone; listen on a TCP address");
+  }
   if (options.threads < 0) return invalid("threads must be 0 (one per core) or more");
   if (options.max_text_bytes == 0) return invalid("max_text_bytes must be at least 1");
   if (options.max_request_bytes < options.max_text_bytes + 1024) {
@@ -45,6 +56,21 @@ Status CheckOptions(const ServerOptions& options) {
   if (options.max_rate < 0) return invalid("max_rate must be 0 (no limit) or more");
   if (options.max_rate > 0 && options.max_burst < 1) return invalid("max_burst must be at least 1");
   if (options.max_queued_messages == 0) return invalid("max_queued_messages must be at least 1");
+  if (options.max_stream_lag.count() <= 0) return invalid("max_stream_lag must be positive");
+  for (const auto& [rate, burst, name] : {std::tuple{options.max_address_rate, options.max_address_burst, "max_address"},
+                                          std::tuple{options.max_registration_rate, options.max_registration_burst,
+                                                     "max_registration"}}) {
+    if (rate < 0) return invalid(fmt::format("{}_rate must be 0 (no limit) or more", name));
+    if (rate > 0 && burst < 1) return invalid(fmt::format("{}_burst must be at least 1", name));
+  }
+  if (options.max_names_per_address == 0 || options.max_streams == 0 || options.max_streams_per_address == 0 ||
+      options.max_streams_per_connection == 0) {
+    return invalid("max_names_per_address, max_streams, max_streams_per_address and max_streams_per_connection "
+                   "must be at least 1");
+  }
+  if (options.max_streams_per_connection > kMaxStreamsPerConnection) {
+    return invalid(fmt::format("max_streams_per_connection must be at most {}", kMaxStreamsPerConnection));
+  }
   if (options.tls_certificate_chain.empty() != options.tls_private_key.empty()) {
     return invalid("TLS needs both a certificate chain and its private key");
   }
@@ -95,7 +121,7 @@ class Server::Impl {
   void Wait();
   ServerStats stats() const;
   Result<std::unique_ptr<Observer>> Observe(MessageHandler on_message, EndHandler on_end);
-  Result<std::unique_ptr<Bot>> AddBot(std::string_view name, BotHandler on_message);
+  Result<std::unique_ptr<Bot>> AddBot(std::string_view name, BotHandler on_message, EndHandler on_end);
 
  private:
   // The body of each completion-queue thread: runs the handler of every completed operation until
@@ -111,6 +137,7 @@ class Server::Impl {
   HealthService health_service_;
   HealthStatus health_status_;
   CallCounters counters_;
+  BusyGate busy_gate_;
   std::shared_ptr<Room> room_;  // shared with the embedders' Observers and Bots
   std::unique_ptr<DeadlineTimer> expiry_timer_;
   std::unique_ptr<DeadlineTimer> stats_timer_;
@@ -126,17 +153,25 @@ class Server::Impl {
   bool stopped_ = false;           // guarded by shutdown_mu_
 };
 
-Server::Impl::Impl(const ServerOptions& options) : options_(options) {
+Server::Impl::Impl(const ServerOptions& options) : options_(options), busy_gate_(options.max_queued_messages) {
   RoomOptions room_options;
   room_options.max_text_bytes = options_.max_text_bytes;
   room_options.max_users = options_.max_users;
   room_options.max_rate = options_.max_rate;
   room_options.max_burst = options_.max_burst;
+  room_options.max_address_rate = options_.max_address_rate;
+  room_options.max_address_burst = options_.max_address_burst;
+  room_options.max_registration_rate = options_.max_registration_rate;
+  room_options.max_registration_burst = options_.max_registration_burst;
+  room_options.max_names_per_address = options_.max_names_per_address;
+  room_options.max_streams = options_.max_streams;
+  room_options.max_streams_per_address = options_.max_streams_per_address;
+  room_options.max_streams_per_connection = options_.max_streams_per_connection;
   room_options.registration_grace = options_.registration_grace;
   room_options.on_deadline = [this](SteadyTime deadline) { expiry_timer_->RunBy(deadline); };
   room_options.encode = EncodeForWire;  // once per message, whatever the number of subscribers
   room_ = std::make_shared<Room>(std::move(room_options));
-  expiry_timer_ = std::make_unique<DeadlineTimer>([this] { return room_->ExpireRegistrations(); });
+  expiry_timer_ = std::make_unique<DeadlineTimer>([this] { return room_->ExpireDeadlines(); });
   if (options_.stats_interval.count() > 0) {
     stats_timer_ = std::make_unique<DeadlineTimer>([this]() -> std::optional<SteadyTime> {
       LogStats();
@@ -166,6 +201,18 @@ Status Server::Impl::Start() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   builder.RegisterService(&service_);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_request_bytes));
+  // gRPC 1.51 checks the size limit before it inflates a compressed request, and inflates without
+  // a limit: a 61 kB gzip request became 60 MB. So no algorithm is accepted (gRPC answers a
+  // compressed call UNIMPLEMENTED "Compression algorithm 'gzip' is disabled."), and nothing is
+  // inflated in any case: a message flagged compressed without naming an algorithm reaches the call
+  // objects as it was sent, and does not parse.
+  builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_DEFLATE, false);
+  builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_GZIP, false);
+  builder.AddChannelArgument(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0);
+  // The room counts Listen streams per connection itself (a client that never acknowledges
+  // SETTINGS is not held to this); this tells well-behaved clients the limit, unary calls included.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             static_cast<int>(options_.max_streams_per_connection) + kUnaryCallsPerConnection);
   // gRPC sets SO_REUSEPORT by default, which would let a second server share a port in use.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   // Ping quiet connections so that a client that vanished without closing its socket is noticed,
@@ -193,8 +240,8 @@ Status Server::Impl::Start() {
 
   for (auto& queue : queues_) {
     schedulers_.push_back(std::make_unique<WriteScheduler>(queue.get()));
-    const CallEnvironment env{&service_,   &health_service_, &health_status_,        queue.get(),
-                              room_.get(), &options_,        &counters_, schedulers_.back().get()};
+    const CallEnvironment env{&service_,  &health_service_, &health_status_,           queue.get(), room_.get(),
+                              &options_, &counters_,       schedulers_.back().get(), &busy_gate_};
     for (int i = 0; i < kRequestsPerQueue; ++i) {
       AddUserCall::Spawn(env);
       SendMessageCall::Spawn(env);
@@ -294,8 +341,8 @@ Result<std::unique_ptr<Observer>> Server::Impl::Observe(MessageHandler on_messag
   return std::make_unique<Observer>(std::move(observer).value());
 }
 
-Result<std::unique_ptr<Bot>> Server::Impl::AddBot(std::string_view name, BotHandler on_message) {
-  return Bot::Impl::Join(room_, options_.max_queued_messages, name, std::move(on_message));
+Result<std::unique_ptr<Bot>> Server::Impl::AddBot(std::string_view name, BotHandler on_message, EndHandler on_end) {
+  return Bot::Impl::Join(room_, options_.max_queued_messages, name, std::move(on_message), std::move(on_end));
 }
 
 void Server::Impl::Wait() {
@@ -323,8 +370,8 @@ Result<std::unique_ptr<Observer>> Server::Observe(MessageHandler on_message, End
   return impl_->Observe(std::move(on_message), std::move(on_end));
 }
 
-Result<std::unique_ptr<Bot>> Server::AddBot(std::string_view name, BotHandler on_message) {
-  return impl_->AddBot(name, std::move(on_message));
+Result<std::unique_ptr<Bot>> Server::AddBot(std::string_view name, BotHandler on_message, EndHandler on_end) {
+  return impl_->AddBot(name, std::move(on_message), std::move(on_end));
 }
 
 }  // namespace chat

@@ -6,7 +6,7 @@
 
 namespace chat {
 
-// Flood control for one sender: holds at most `burst` tokens, gains `rate` per second, and every
+// Flood control for one sender (a connection, a source address): holds at most `burst` tokens, gains `rate` per second, and every
 // message takes one. A rate of 0 means no limit. Not thread-safe; the room's lock guards it.
 class TokenBucket {
  public:
@@ -24,6 +24,14 @@ class TokenBucket {
     if (tokens_ < 1) return false;
     tokens_ -= 1;
     return true;
+  }
+
+  // When the bucket will hold `burst` tokens again if nothing is taken: from then on it is the same
+  // as a new one, so whoever keeps it may forget it without giving anything back.
+  Time FullAt() const {
+    if (rate_ <= 0) return last_;
+    return last_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                       std::chrono::duration<double>((burst_ - tokens_) / rate_));
   }
 
  private:

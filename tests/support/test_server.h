@@ -20,7 +20,8 @@ namespace chat::testing {
 // loaded two-core machine (and under sanitizers); a passing test never waits this long.
 inline constexpr std::chrono::seconds kPatience{20};
 
-// Options for a server on a free loopback port with two threads and no flood control.
+// Options for a server on a free loopback port with two threads, no flood control, and no limits
+// per source address below the server-wide ones.
 ServerOptions LoopbackOptions();
 
 // A chat server on a free loopback port, shut down when it goes out of scope.

@@ -25,7 +25,8 @@
 namespace chat {
 
 struct ServerOptions {
-  // Where to listen, HOST:PORT. Port 0 picks a free port; Server::port() tells which.
+  // Where to listen, HOST:PORT. Port 0 picks a free port; Server::port() tells which. Unix-domain
+  // sockets are refused: every client on one would be the same peer, and so the same user.
   std::string address = "0.0.0.0:50051";
   // Completion-queue threads, each with its own queue. 0 means one per CPU core.
   int threads = 0;
@@ -37,13 +38,38 @@ struct ServerOptions {
   std::size_t max_request_bytes = 64 * 1024;
   // The most registered users at once; AddUser beyond it answers RESOURCE_EXHAUSTED.
   std::size_t max_users = 20000;
-  // Flood control, per user: messages (and renames) per second, and the burst allowed above that
-  // rate. Beyond it SendMessage answers RESOURCE_EXHAUSTED. A rate of 0 turns flood control off.
+  // Flood control, per connection: messages (and renames) per second, and the burst allowed above
+  // that rate. Beyond it SendMessage answers RESOURCE_EXHAUSTED. A rate of 0 turns it off.
   double max_rate = 10;
   double max_burst = 20;
+
+  // Limits per source address: an IPv4 address, or an IPv6 /64. They hold however many connections
+  // and names a client goes through: the buckets of an address that holds nothing are forgotten
+  // only once they are full again. Loopback is not exempt; benchmarks raise them.
+  // Messages per second into the room from one address, all its connections together, and the
+  // burst; 0 turns it off. Beyond it SendMessage answers RESOURCE_EXHAUSTED.
+  double max_address_rate = 20;
+  double max_address_burst = 40;
+  // Names taken or changed per second from one address (each is announced to the room), and the
+  // burst; 0 turns it off. Beyond it AddUser answers RESOURCE_EXHAUSTED.
+  double max_registration_rate = 1;
+  double max_registration_burst = 10;
+  // Names one address may hold at once; AddUser beyond it answers RESOURCE_EXHAUSTED.
+  std::size_t max_names_per_address = 16;
+
+  // Listen streams open at once: in total, per source address, per connection. Listen beyond any
+  // of them ends at once with RESOURCE_EXHAUSTED. The server counts them itself, so a client that
+  // ignores HTTP/2's stream limit is held to them too.
+  std::size_t max_streams = 20000;
+  std::size_t max_streams_per_address = 64;
+  std::size_t max_streams_per_connection = 16;
+
   // Messages queued for one Listen stream behind the one being written. A stream whose queue
-  // overflows is ended with RESOURCE_EXHAUSTED and its name freed; nobody else waits for it.
+  // overflows, or whose oldest queued message has waited longer than max_stream_lag when another
+  // arrives, is ended with RESOURCE_EXHAUSTED and its name freed (if it was the connection's last
+  // stream); nobody else waits for it.
   std::size_t max_queued_messages = 1024;
+  std::chrono::milliseconds max_stream_lag{30000};
   // How long an ended stream may take to drain the write it has in flight before the server
   // cancels it. A client that never reads would otherwise hold its call forever.
   std::chrono::milliseconds drain_timeout{5000};
@@ -127,7 +153,16 @@ class Server {
   // rules: INVALID_ARGUMENT when it breaks them, ALREADY_EXISTS when somebody has it. A bot counts
   // against max_users: RESOURCE_EXHAUSTED when the room is full. UNAVAILABLE once the server is
   // shutting down. The name is freed when the Bot is destroyed.
-  Result<std::unique_ptr<Bot>> AddBot(std::string_view name, BotHandler on_message);
+  //
+  // `on_end` (optional) is told once why the bot was ended, on the bot's thread, after every
+  // message queued before has been handled:
+  // - RESOURCE_EXHAUSTED when the bot fell max_queued_messages behind. Its name is freed then,
+  //   announced as a leave, and Say answers FAILED_PRECONDITION (UNAVAILABLE after shutdown); to
+  //   come back, add a new Bot.
+  // - UNAVAILABLE when the server shuts down; Say answers UNAVAILABLE.
+  // It is not called once the owner has destroyed the Bot: destroying it drops whatever its
+  // handlers have not been given yet, the end included.
+  Result<std::unique_ptr<Bot>> AddBot(std::string_view name, BotHandler on_message, EndHandler on_end = nullptr);
 
   // Stops the server. Open Listen streams end with UNAVAILABLE at once, and every chat call answers
   // UNAVAILABLE from then on (the health service answers NOT_SERVING). The server keeps answering
@@ -163,7 +198,9 @@ class Observer {
 };
 
 // A user of the embedder's in the room (Server::AddBot). Destroying it frees its name, announced as a
-// leave; it must not be destroyed from inside its own handler. Thread-safe.
+// leave, and waits for a handler call in progress; it must not be destroyed from inside its own
+// handlers (on_message, on_end). An ended Bot (told by on_end) stays valid but is no longer in the
+// room: it hears nothing more, and Say fails. Thread-safe.
 class Bot {
  public:
   class Impl;
