@@ -51,7 +51,15 @@ Result<BenchResult> RunBench(const BenchOptions& options) {
     ServerOptions server_options;
     server_options.address = "127.0.0.1:0";
     server_options.threads = options.server_threads;
-    server_options.max_rate = 0;  // the senders are meant to flood
+    // The senders are meant to flood, and every client comes from 127.0.0.1: flood control and
+    // the limits per source address are off, the stream caps as wide as the room's.
+    server_options.max_rate = 0;
+    server_options.max_address_rate = 0;
+    server_options.max_registration_rate = 0;
+    server_options.max_names_per_address = server_options.max_users;
+    server_options.max_streams_per_address = server_options.max_streams;
+    server_options.max_streams_per_connection = server_options.max_streams;
+    server_options.max_connections_per_address = server_options.max_connections;
     Result<std::unique_ptr<Server>> started = Server::Start(server_options);
     if (!started.ok()) return started.status();
     server = std::move(started).value();

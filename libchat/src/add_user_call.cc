@@ -7,10 +7,11 @@
 namespace chat {
 
 grpc::Status AddUserCall::Handle() {
-  const Result<Registration> registration = env_.room->Register(context_.peer(), request_.username());
+  const std::string peer = PeerOf(env_, context_);
+  const Result<Registration> registration = env_.room->Register(peer, request_.username());
   if (!registration.ok()) return ToGrpcStatus(registration.status());
   if (registration->code != RegistrationCode::kAdded) {
-    spdlog::debug("AddUser from {}: {}", context_.peer(), registration->message);
+    spdlog::debug("AddUser from {}: {}", peer, registration->message);
   }
   response_.set_code(static_cast<MessageResponse::Code>(registration->code));
   response_.set_msg(registration->message);

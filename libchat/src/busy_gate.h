@@ -12,17 +12,18 @@ namespace chat {
 // When every stream falls behind together, the server writes slower than it accepts; evicting the
 // streams would punish healthy readers for the server's limits, so SendMessage refuses new messages
 // as busy instead. A client that stops reading is another matter: it must not close the gate for
-// everybody. So each stream counts its queue towards the gate only up to a share, a quarter of the
+// everybody. So each stream counts its queue towards the gate only up to a share, a third of the
 // queue it may hold, and the gate closes when the counts together exceed three quarters of what all
-// streams at their full share would count (and at least two shares, so that a lone stream never
-// closes it). Streams that never read stay at one share each: even with half of all streams
-// stalled the count is two thirds of the limit, and only the readers' own backlog can close it.
-// Stalled streams are evicted by their own rules (queue full, or lagging too long).
+// streams at their full share would count: when every stream falls behind alike, that is when the
+// queues are a quarter full on average. It never closes below two shares, so a lone stream cannot
+// close it. Streams that never read stay at one share each: with half of all streams stalled the
+// count is two thirds of the limit, and only the readers' own backlog can close it. Stalled streams
+// are evicted by their own rules (queue full, or lagging too long).
 //
 // Threading: every method from any thread; the count is one atomic.
 class BusyGate {
  public:
-  explicit BusyGate(std::size_t max_queued) : share_(std::max<std::size_t>(1, max_queued / 4)) {}
+  explicit BusyGate(std::size_t max_queued) : share_(std::max<std::size_t>(1, max_queued / 3)) {}
 
   BusyGate(const BusyGate&) = delete;
   BusyGate& operator=(const BusyGate&) = delete;

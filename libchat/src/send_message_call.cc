@@ -7,13 +7,14 @@
 namespace chat {
 
 grpc::Status SendMessageCall::Handle() {
+  const std::string peer = PeerOf(env_, context_);
   if (env_.busy_gate->Closed(env_.counters->listen_calls.load(std::memory_order_relaxed))) {
-    spdlog::debug("SendMessage from {} refused: the server is busy", context_.peer());
+    spdlog::debug("SendMessage from {} refused: the server is busy", peer);
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "the server is busy; try again in a moment");
   }
-  const Result<std::uint64_t> id = env_.room->Post(context_.peer(), request_.user().username(), request_.msg());
+  const Result<std::uint64_t> id = env_.room->Post(peer, request_.user().username(), request_.msg());
   if (!id.ok()) {
-    spdlog::info("SendMessage from {} refused: {}", context_.peer(), id.status().ToString());
+    spdlog::info("SendMessage from {} refused: {}", peer, id.status().ToString());
     return ToGrpcStatus(id.status());
   }
   response_.set_id(*id);

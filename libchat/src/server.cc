@@ -17,6 +17,7 @@
 #include <grpcpp/server_builder.h>
 #include <spdlog/spdlog.h>
 
+#include "acceptor.h"
 #include "add_user_call.h"
 #include "call_environment.h"
 #include "chat.grpc.pb.h"
@@ -62,6 +63,9 @@ Status CheckOptions(const ServerOptions& options) {
                                                      "max_registration"}}) {
     if (rate < 0) return invalid(fmt::format("{}_rate must be 0 (no limit) or more", name));
     if (rate > 0 && burst < 1) return invalid(fmt::format("{}_burst must be at least 1", name));
+  }
+  if (options.max_connections == 0 || options.max_connections_per_address == 0) {
+    return invalid("max_connections and max_connections_per_address must be at least 1");
   }
   if (options.max_names_per_address == 0 || options.max_streams == 0 || options.max_streams_per_address == 0 ||
       options.max_streams_per_connection == 0) {
@@ -143,6 +147,7 @@ class Server::Impl {
   std::unique_ptr<DeadlineTimer> stats_timer_;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
   std::vector<std::unique_ptr<WriteScheduler>> schedulers_;  // one per queue
+  std::unique_ptr<Acceptor> acceptor_;  // null with TLS
   std::unique_ptr<grpc::Server> server_;
   std::vector<std::thread> threads_;
   int port_ = 0;
@@ -192,7 +197,17 @@ Server::Impl::~Impl() {
 
 Status Server::Impl::Start() {
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.address, Credentials(options_), &port_);
+  // Plaintext connections are accepted by the Acceptor (acceptor.h: caps, and an accept loop that
+  // survives running out of descriptors); TLS needs gRPC's own listener.
+  if (options_.tls_certificate_chain.empty()) {
+    Result<std::unique_ptr<Acceptor>> acceptor = Acceptor::Listen(
+        {options_.address, options_.max_connections, options_.max_connections_per_address});
+    if (!acceptor.ok()) return acceptor.status();
+    acceptor_ = std::move(acceptor).value();
+    port_ = acceptor_->port();
+  } else {
+    builder.AddListeningPort(options_.address, Credentials(options_), &port_);
+  }
   // The health service is served on this server's queues (health_check_call.h), not by gRPC's
   // default one, which would bring threads of its own into the process's polling.
   grpc::EnableDefaultHealthCheckService(false);
@@ -241,7 +256,7 @@ Status Server::Impl::Start() {
   for (auto& queue : queues_) {
     schedulers_.push_back(std::make_unique<WriteScheduler>(queue.get()));
     const CallEnvironment env{&service_,  &health_service_, &health_status_,           queue.get(), room_.get(),
-                              &options_, &counters_,       schedulers_.back().get(), &busy_gate_};
+                              &options_, &counters_,       schedulers_.back().get(), &busy_gate_, acceptor_.get()};
     for (int i = 0; i < kRequestsPerQueue; ++i) {
       AddUserCall::Spawn(env);
       SendMessageCall::Spawn(env);
@@ -256,9 +271,10 @@ Status Server::Impl::Start() {
     // Named, so that top -H and chat-bench can tell the server's threads from others.
     pthread_setname_np(threads_.back().native_handle(), fmt::format("chat-cq-{}", threads_.size() - 1).c_str());
   }
+  if (acceptor_ != nullptr) acceptor_->Start(server_.get());
   health_status_.SetServing(true);
   spdlog::info("serving on {} with {} completion-queue threads{}", address(), threads,
-               options_.tls_certificate_chain.empty() ? "" : ", TLS");
+               acceptor_ == nullptr ? ", TLS" : fmt::format(", at most {} connections", acceptor_->max_connections()));
   return Status::Ok();
 }
 
@@ -285,6 +301,7 @@ void Server::Impl::Shutdown(std::chrono::milliseconds grace) {
   room_->Close(Status(StatusCode::kUnavailable, "the server is shutting down"));
   ServeUntilQuiet(std::chrono::steady_clock::now() + grace / 2);
   health_status_.Close();  // Watch streams end, like Listen streams, rather than wait to be cancelled
+  if (acceptor_ != nullptr) acceptor_->Stop();  // before gRPC's Shutdown, which no new connection may reach
   server_->Shutdown(std::chrono::system_clock::now() + (deadline - std::chrono::steady_clock::now()));
   for (auto& queue : queues_) queue->Shutdown();
   for (auto& thread : threads_) thread.join();

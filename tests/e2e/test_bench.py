@@ -29,7 +29,7 @@ class BenchTest(unittest.TestCase):
         # second shows whether memory follows what the stalled subscriber was sent. A server that
         # kept the stalled subscriber's messages would grow by at least that much in each run.
         size = 16000
-        with harness.ServerProcess("--max-rate", "0", "--max-queue", "256",
+        with harness.ServerProcess(*harness.LOAD_TEST, "--max-queue", "256",
                                    "--max-text-bytes", str(size)) as server:
             runs = []
             for _ in range(2):

@@ -94,9 +94,9 @@ class TlsTest(unittest.TestCase):
         cls.addClassCleanup(shutil.rmtree, cls.directory, ignore_errors=True)
         cls.certificates = harness.make_certificates(cls.directory)
 
-    def serve(self):
+    def serve(self, *flags):
         return harness.ServerProcess("--tls-cert", self.certificates["server.pem"],
-                                     "--tls-key", self.certificates["server.key"])
+                                     "--tls-key", self.certificates["server.key"], *flags)
 
     def test_tls_clients_are_served_and_plaintext_ones_are_not(self):
         with self.serve() as server:
@@ -112,7 +112,7 @@ class TlsTest(unittest.TestCase):
             server.stop()
 
     def test_chat_bench_measures_over_tls(self):
-        with self.serve() as server:
+        with self.serve(*harness.LOAD_TEST) as server:
             result = harness.bench("--server", server.address, "--tls-ca", self.certificates["ca.pem"],
                                    "--subscribers", "5", "--duration", "1", timeout=120)
             self.assertGreater(result["deliveries"], 0)

@@ -74,8 +74,18 @@ class ServerProcessTest(unittest.TestCase):
         self.assertEqual(shown.returncode, 0)
         for flag in ("--address", "--threads", "--log-level", "--max-text-bytes", "--max-request-bytes",
                      "--max-users", "--max-queue", "--registration-grace", "--drain-timeout",
-                     "--keepalive-time", "--keepalive-timeout"):
+                     "--keepalive-time", "--keepalive-timeout", "--max-address-rate", "--max-address-burst",
+                     "--max-registration-rate", "--max-registration-burst", "--max-names-per-address",
+                     "--max-streams", "--max-streams-per-address", "--max-streams-per-connection", "--max-lag"):
             self.assertIn(flag, shown.stdout)
+
+    def test_a_unix_socket_address_is_refused_in_one_line(self):
+        refused = subprocess.run([os.environ["CHAT_SERVER_BIN"], "--address", "unix:/tmp/chat.sock"],
+                                 capture_output=True, text=True, timeout=harness.PATIENCE)
+        self.assertEqual(refused.returncode, 1)
+        self.assertEqual(refused.stderr.strip().splitlines()[-1],
+                         "chat-server: unix-domain addresses are not supported: every client would be the same "
+                         "peer, so anyone could speak as anyone; listen on a TCP address")
 
     def test_a_bad_flag_is_refused(self):
         refused = subprocess.run([os.environ["CHAT_SERVER_BIN"], "--threads", "-3"], capture_output=True, text=True)
@@ -139,7 +149,7 @@ class ServerProcessTest(unittest.TestCase):
             server.stop()
 
     def test_100_idle_subscribers_cost_no_cpu(self):
-        with harness.ServerProcess() as server:
+        with harness.ServerProcess(*harness.LOAD_TEST) as server:  # 100 names and streams from one address
             listeners = open_listeners(server.address, 100)
             before = server.cpu_seconds()
             time.sleep(3)  # the measured interval itself, not a wait for anything

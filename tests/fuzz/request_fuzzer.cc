@@ -1,13 +1,16 @@
 // Feeds arbitrary bytes to the server's request parsing, as AddUser, SendMessage and Listen
-// receive them, and the requests that parse to a Room, from three connections with subscribers.
-// Checks that every answer is one the contract allows and that every message reaches exactly the
-// streams it should, from the name it should.
+// receive them, and the requests that parse to a Room, from three connections with subscribers
+// (two of them from one source address, which may hold one name). The subscribers hold only a few
+// messages until they read, so every room operation also runs into evictions. Checks that every
+// answer is one the contract allows, that every message reaches exactly the streams it should,
+// from the name it should, and that the room's names are exactly those the answers gave out.
 //
-// Input: a sequence of operations, each a selector byte (which RPC, from which connection), a
-// length byte and that many bytes of request.
+// Input: a sequence of operations, each a selector byte (which operation, from which connection),
+// a length byte and that many bytes of request (for a read, the bytes are ignored).
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -25,19 +28,31 @@
 
 namespace {
 
+// A stream that holds kCapacity messages until its client reads them (Read()).
 class RecordingSubscriber final : public chat::Subscriber {
  public:
+  static constexpr std::size_t kCapacity = 4;
+
   bool Deliver(const chat::MessagePtr& message) override {
+    FUZZ_CHECK(!closed);  // the room never calls a subscriber it closed
+    if (unread == kCapacity) return false;
+    ++unread;
     received.push_back(message);
     return true;
   }
-  void Close(const chat::Status&) override { closed = true; }
+  void Close(const chat::Status& reason) override {
+    FUZZ_CHECK(!closed);
+    FUZZ_CHECK(reason.code() == chat::StatusCode::kResourceExhausted);
+    closed = true;
+  }
+  void Read() { unread = 0; }
 
   std::vector<chat::MessagePtr> received;
+  std::size_t unread = 0;
   bool closed = false;
 };
 
-const std::string kPeers[] = {"ipv4:10.0.0.1:1001", "ipv4:10.0.0.2:1002", "ipv4:10.0.0.3:1003"};
+const std::string kPeers[] = {"ipv4:10.0.0.1:1001", "ipv4:10.0.0.1:1002", "ipv4:10.0.0.3:1003"};
 
 grpc::ByteBuffer Bytes(const std::uint8_t* data, std::size_t size) {
   grpc::Slice slice(data, size);
@@ -46,7 +61,7 @@ grpc::ByteBuffer Bytes(const std::uint8_t* data, std::size_t size) {
 
 struct World {
   World() : room(Options()) {
-    for (int i = 0; i < 3; ++i) FUZZ_CHECK(room.Subscribe(kPeers[i], &subscribers[i]).ok());
+    for (int i = 0; i < 3; ++i) Listen(i);
   }
 
   static chat::RoomOptions Options() {
@@ -54,7 +69,32 @@ struct World {
     options.max_users = 2;
     options.max_text_bytes = 64;
     options.max_rate = 0;
+    options.max_address_rate = 0;
+    options.max_registration_rate = 0;
+    options.max_names_per_address = 1;
     return options;
+  }
+
+  // A new stream for `peer` when its last one was evicted.
+  void Listen(int peer) {
+    if (subscribers[peer] != nullptr && !subscribers[peer]->closed) return;
+    subscribers[peer] = std::make_unique<RecordingSubscriber>();
+    FUZZ_CHECK(room.Subscribe(kPeers[peer], subscribers[peer].get()).ok());
+  }
+
+  // After every operation: an evicted stream was its peer's only one, so its name is gone, and the
+  // room holds exactly the names the answers gave out.
+  void CheckNames(const bool (&closed_before)[3]) {
+    for (int i = 0; i < 3; ++i) {
+      if (subscribers[i]->closed && !closed_before[i]) names.erase(i);
+    }
+    std::set<std::string> expected;
+    for (const auto& [peer, name] : names) expected.insert(chat::FoldUsername(name));
+    std::set<std::string> folded;
+    const chat::Result<std::vector<std::string>> registered = room.Usernames();
+    FUZZ_CHECK(registered.ok());
+    for (const std::string& name : *registered) FUZZ_CHECK(folded.insert(chat::FoldUsername(name)).second);
+    FUZZ_CHECK(folded == expected);
   }
 
   // The name each connection holds, as the room reports it after each registration.
@@ -64,55 +104,69 @@ struct World {
   }
 
   void Register(int peer, const chat::User& user) {
+    bool closed_before[3];
+    for (int i = 0; i < 3; ++i) closed_before[i] = subscribers[i]->closed;
     const chat::Result<chat::Registration> answer = room.Register(kPeers[peer], user.username());
     if (!answer.ok()) {
       FUZZ_CHECK(answer.status().code() == chat::StatusCode::kResourceExhausted);
-      return;
-    }
-    if (answer->code == chat::RegistrationCode::kAdded) {
+    } else if (answer->code == chat::RegistrationCode::kAdded) {
       FUZZ_CHECK(chat::CheckUsername(user.username()).ok());
       for (const auto& [other, name] : names) {
         if (other != peer) FUZZ_CHECK(!chat::SameUsername(name, user.username()));
       }
+      FUZZ_CHECK(!subscribers[peer]->closed || closed_before[peer]);  // ADDED only for a name still held
       names[peer] = user.username();
     } else {
       FUZZ_CHECK(answer->code == chat::RegistrationCode::kTaken || answer->code == chat::RegistrationCode::kInvalid);
     }
-    std::set<std::string> folded;
-    const chat::Result<std::vector<std::string>> registered = room.Usernames();
-    FUZZ_CHECK(registered.ok());
-    for (const std::string& name : *registered) FUZZ_CHECK(folded.insert(chat::FoldUsername(name)).second);
+    CheckNames(closed_before);
   }
 
   void Post(int peer, const chat::Message& message) {
     std::size_t before[3];
-    for (int i = 0; i < 3; ++i) before[i] = subscribers[i].received.size();
+    bool closed_before[3];
+    for (int i = 0; i < 3; ++i) {
+      before[i] = subscribers[i]->received.size();
+      closed_before[i] = subscribers[i]->closed;
+    }
+    const std::string sender = NameOf(peer);
     const chat::Result<std::uint64_t> id = room.Post(kPeers[peer], message.user().username(), message.msg());
     if (!id.ok()) {
-      for (int i = 0; i < 3; ++i) FUZZ_CHECK(subscribers[i].received.size() == before[i]);  // nobody got it
+      for (int i = 0; i < 3; ++i) FUZZ_CHECK(subscribers[i]->received.size() == before[i]);  // nobody got it
+      CheckNames(closed_before);
       return;
     }
-    FUZZ_CHECK(!NameOf(peer).empty());
+    FUZZ_CHECK(!sender.empty());
     FUZZ_CHECK(chat::CheckMessageText(message.msg(), 64).ok());
     for (int i = 0; i < 3; ++i) {
-      const auto& got = subscribers[i].received;
-      const bool delivered = got.size() == before[i] + 1;
-      FUZZ_CHECK(delivered || got.size() == before[i]);
+      // The message, first if at all; after it only the leaves of the streams it evicted.
+      const auto& got = subscribers[i]->received;
+      bool delivered = false;
+      for (std::size_t k = before[i]; k < got.size(); ++k) {
+        if (got[k]->id == *id) {
+          FUZZ_CHECK(k == before[i]);
+          delivered = true;
+        } else {
+          FUZZ_CHECK(got[k]->kind == chat::MessageKind::kLeave && got[k]->id > *id);
+        }
+      }
+      if (!delivered && subscribers[i]->closed) continue;  // evicted by this message, or before it
       if (!delivered) {
         // Only a direct message passes a stream by, and never its sender's or recipient's.
         FUZZ_CHECK(chat::IsDirectMessage(chat::TrimText(message.msg())));
         FUZZ_CHECK(i != peer && !chat::SameUsername(NameOf(i), chat::ParseMention(chat::TrimText(message.msg()))->recipient));
         continue;
       }
-      const chat::ChatMessage& m = *got.back();
+      const chat::ChatMessage& m = *got[before[i]];
       FUZZ_CHECK(m.id == *id);
-      FUZZ_CHECK(m.from == NameOf(peer));
+      FUZZ_CHECK(m.from == sender);
       if (m.kind == chat::MessageKind::kDirect) FUZZ_CHECK(i == peer || chat::SameUsername(NameOf(i), m.to));
     }
+    CheckNames(closed_before);
   }
 
   chat::Room room;
-  RecordingSubscriber subscribers[3];
+  std::unique_ptr<RecordingSubscriber> subscribers[3];
   std::map<int, std::string> names;
 };
 
@@ -136,7 +190,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     grpc::ByteBuffer request = Bytes(data + at + 2, length);
     at += 2 + length;
     const int peer = selector % 3;
-    switch ((selector / 3) % 3) {
+    switch ((selector / 3) % 5) {
       case 0: {
         chat::User user;
         if (chat::ParseRequest(&request, &user).ok()) world.Register(peer, user);
@@ -147,12 +201,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (chat::ParseRequest(&request, &message).ok()) world.Post(peer, message);
         break;
       }
-      default: {
+      case 2: {
         chat::ListenRequest listen;
         const grpc::Status parsed = chat::ParseRequest(&request, &listen);
         FUZZ_CHECK(parsed.ok() || parsed.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+        if (parsed.ok()) world.Listen(peer);
         break;
       }
+      default:
+        world.subscribers[peer]->Read();
+        break;
     }
   }
   return 0;

@@ -31,6 +31,7 @@ ServerOptions LoopbackOptions() {
   options.max_registration_rate = 0;
   options.max_names_per_address = options.max_users;
   options.max_streams_per_address = options.max_streams;
+  options.max_connections_per_address = options.max_connections;
   return options;
 }
 

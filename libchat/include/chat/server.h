@@ -57,6 +57,12 @@ struct ServerOptions {
   // Names one address may hold at once; AddUser beyond it answers RESOURCE_EXHAUSTED.
   std::size_t max_names_per_address = 16;
 
+  // Plaintext connections open at once, in total and per source address; one beyond is closed at
+  // once. max_connections is lowered to stay under the process's open-file limit. (TLS connections
+  // are accepted by gRPC, without these caps.)
+  std::size_t max_connections = 20000;
+  std::size_t max_connections_per_address = 16;
+
   // Listen streams open at once: in total, per source address, per connection. Listen beyond any
   // of them ends at once with RESOURCE_EXHAUSTED. The server counts them itself, so a client that
   // ignores HTTP/2's stream limit is held to them too.
