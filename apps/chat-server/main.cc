@@ -73,6 +73,14 @@ int main(int argc, char** argv) {
   app.add_option("--max-names-per-address", options.max_names_per_address, "Most names one source address holds")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--max-connections", options.max_connections,
+                 "Most plaintext connections open at once, in total (lowered to stay under the open-file limit)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-connections-per-address", options.max_connections_per_address,
+                 "Most plaintext connections open at once from one source address")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--max-streams", options.max_streams, "Most Listen streams open at once, in total")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

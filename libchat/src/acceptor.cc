@@ -94,7 +94,7 @@ std::size_t ConnectionsUnderDescriptorLimit(std::size_t wanted) {
   const std::size_t descriptors = limit.rlim_cur;
   const std::size_t room = descriptors > 2 * kDescriptorHeadroom ? descriptors - kDescriptorHeadroom : descriptors / 2;
   if (wanted <= room) return wanted;
-  spdlog::warn("at most {} connections, not {}: the process may open {} files (raise its limit for more)", room,
+  spdlog::info("at most {} connections, not {}: the process may open {} files (raise its limit for more)", room,
                wanted, descriptors);
   return room;
 }

@@ -65,6 +65,7 @@ void ListenCall::OnRequest(bool ok) {
   // The initial metadata tells the client the stream is accepted. It occupies the write slot, so
   // messages delivered meanwhile wait in the queue.
   write_in_flight_ = true;
+  write_started_ = std::chrono::steady_clock::now();
   ++outstanding_;
   writer_.SendInitialMetadata(on_write_done_.tag());
 }
@@ -81,7 +82,8 @@ bool ListenCall::Deliver(const MessagePtr& message) {
   }
   queue_.push_back(message);
   env_.counters->queued.fetch_add(1, std::memory_order_relaxed);
-  env_.busy_gate->Grew(queue_.size());
+  RecountLocked(message->accepted_at);
+  if (state_ == State::kStreaming && write_in_flight_ && !stall_alarm_armed_) WatchForStallLocked();
   if (state_ == State::kStreaming && !write_in_flight_ && !turn_pending_) {
     turn_pending_ = true;
     ++outstanding_;
@@ -123,6 +125,7 @@ void ListenCall::Close(const Status& reason) {
 void ListenCall::OnWriteDone(bool ok) {
   std::unique_lock<std::mutex> lock(mu_);
   write_in_flight_ = false;
+  RecountLocked(SteadyTime());  // a write came back: not stalled, whatever the time
   if (ok && std::exchange(writing_message_, false)) {
     env_.counters->deliveries.fetch_add(1, std::memory_order_relaxed);
   }
@@ -148,7 +151,6 @@ void ListenCall::OnDone(bool /*ok*/) {
   bool unsubscribe = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    done_ = true;
     unsubscribe = std::exchange(subscribed_, false);
     if (state_ == State::kStreaming) state_ = State::kFinishing;  // nobody is reading any more
     DropQueueLocked();
@@ -173,11 +175,28 @@ void ListenCall::OnDrainDeadline(bool ok) {
   EndOperation(std::move(lock));
 }
 
+void ListenCall::OnStallCheck(bool ok) {
+  std::unique_lock<std::mutex> lock(mu_);
+  stall_alarm_armed_ = false;
+  if (ok && state_ == State::kStreaming) {
+    RecountLocked(std::chrono::steady_clock::now());
+    // Still behind another write, which has not had its second yet: look again when it has.
+    if (!stalled_ && write_in_flight_ && !queue_.empty()) WatchForStallLocked();
+  }
+  EndOperation(std::move(lock));
+}
+
+void ListenCall::WatchForStallLocked() {
+  stall_alarm_armed_ = true;
+  ++outstanding_;
+  const auto wait = write_started_ + BusyGate::kStalledAfter - std::chrono::steady_clock::now();
+  stall_alarm_.Set(env_.queue, std::chrono::system_clock::now() + wait, on_stall_check_.tag());
+}
+
 void ListenCall::WriteNextLocked() {
   if (write_in_flight_ || queue_.empty()) return;
   // The room's encode is EncodeForWire (server.cc), so every message holds a WireMessage.
   const grpc::ByteBuffer bytes = static_cast<const WireMessage&>(*queue_.front()->wire).Buffer();
-  env_.busy_gate->Shrank(queue_.size());
   queue_.pop_front();
   env_.counters->queued.fetch_sub(1, std::memory_order_relaxed);
   // With more queued, let gRPC hold this one back and send it with the next: several messages
@@ -185,6 +204,8 @@ void ListenCall::WriteNextLocked() {
   grpc::WriteOptions options;
   if (!queue_.empty()) options.set_buffer_hint();
   write_in_flight_ = true;
+  write_started_ = std::chrono::steady_clock::now();
+  RecountLocked(write_started_);
   writing_message_ = true;
   ++outstanding_;
   writer_.Write(bytes, options, on_write_done_.tag());
@@ -204,8 +225,25 @@ void ListenCall::StopDrainAlarmLocked() {
 
 void ListenCall::DropQueueLocked() {
   env_.counters->queued.fetch_sub(static_cast<std::int64_t>(queue_.size()), std::memory_order_relaxed);
-  env_.busy_gate->Dropped(queue_.size());
   queue_.clear();
+  RecountLocked(SteadyTime());
+  if (stall_alarm_armed_) {  // nothing is behind any more
+    stall_alarm_armed_ = false;
+    stall_alarm_.Cancel();  // its tag still comes back, with ok == false
+  }
+}
+
+void ListenCall::RecountLocked(SteadyTime now) {
+  const bool stalled = write_in_flight_ && now - write_started_ > BusyGate::kStalledAfter;
+  if (stalled != stalled_) {
+    stalled_ = stalled;
+    env_.busy_gate->SetStalled(stalled);
+  }
+  const auto counted = static_cast<std::int64_t>(stalled ? 0 : queue_.size());
+  if (counted != gate_counted_) {
+    env_.busy_gate->AddQueued(counted - gate_counted_);
+    gate_counted_ = counted;
+  }
 }
 
 void ListenCall::EndOperation(std::unique_lock<std::mutex> lock) {

@@ -18,7 +18,9 @@
 //
 // Operations outstanding at once: the done notification (from the moment the call arrives until
 // it ends), at most one write or initial-metadata send, at most one Finish, at most one drain
-// alarm, and at most one turn asked of the write scheduler.
+// alarm, at most one stall alarm (armed while messages wait behind a write in flight, so that the
+// busy gate learns of a client that stopped reading; busy_gate.h), and at most one turn asked of
+// the write scheduler.
 // outstanding_ counts them; the object frees itself when the count falls to zero, never on the
 // done notification alone. The room forgets the call before it is freed: the done notification
 // calls Room::Unsubscribe unless the room already dropped it by calling Close().
@@ -39,6 +41,7 @@
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/async_stream.h>
 
+#include "busy_gate.h"
 #include "call_environment.h"
 #include "operation.h"
 #include "room.h"
@@ -75,6 +78,7 @@ class ListenCall final : public Subscriber, public WriteTurn {
   void OnFinishDone(bool ok);
   void OnDone(bool ok);
   void OnDrainDeadline(bool ok);
+  void OnStallCheck(bool ok);
 
   // Starts writing the front of the queue unless a write is in flight or the queue is empty.
   void WriteNextLocked();
@@ -82,6 +86,12 @@ class ListenCall final : public Subscriber, public WriteTurn {
   void StopDrainAlarmLocked();
   // Empties the queue, keeping the server's count of queued messages right.
   void DropQueueLocked();
+  // Tells the busy gate what this stream counts now (busy_gate.h): its queue, or nothing while the
+  // write in flight has not come back for BusyGate::kStalledAfter by `now`.
+  void RecountLocked(SteadyTime now);
+  // Arms the stall alarm for when the write in flight will have been out kStalledAfter, so that a
+  // stream whose client stopped reading is recounted as stalled even if no message comes to tell.
+  void WatchForStallLocked();
   // Marks one operation as come back, with `lock` holding mu_, and frees the object when it was the
   // last. The caller must not touch the object afterwards.
   void EndOperation(std::unique_lock<std::mutex> lock);
@@ -97,6 +107,7 @@ class ListenCall final : public Subscriber, public WriteTurn {
   BoundOperation<ListenCall> on_finish_done_{this, &ListenCall::OnFinishDone};
   BoundOperation<ListenCall> on_done_{this, &ListenCall::OnDone};
   BoundOperation<ListenCall> on_drain_deadline_{this, &ListenCall::OnDrainDeadline};
+  BoundOperation<ListenCall> on_stall_check_{this, &ListenCall::OnStallCheck};
 
   std::mutex mu_;
   State state_ = State::kWaitingForCall;
@@ -105,11 +116,15 @@ class ListenCall final : public Subscriber, public WriteTurn {
   bool turn_pending_ = false;     // asked the scheduler for a turn, which has not run yet
   bool writing_message_ = false;  // the write in flight is a message, not the initial metadata
   bool subscribed_ = false;       // the room holds a pointer to this call
-  bool done_ = false;             // the done notification came back
   bool drain_alarm_armed_ = false;
+  bool stall_alarm_armed_ = false;
   std::deque<MessagePtr> queue_;  // behind the write in flight; at most options->max_queued_messages
+  SteadyTime write_started_;      // of the write in flight
+  bool stalled_ = false;          // as last told to the busy gate
+  std::int64_t gate_counted_ = 0; // queued messages last told to the busy gate
   std::optional<grpc::Status> finish_status_;
   grpc::Alarm drain_alarm_;
+  grpc::Alarm stall_alarm_;
 };
 
 }  // namespace chat

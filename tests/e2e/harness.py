@@ -9,6 +9,7 @@ import importlib
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -24,7 +25,8 @@ FREED_AT_ONCE = 5.0
 # chat-server flags for a load test from this host: flood control off, and the limits per source
 # address as wide as the server's (every client of a test comes from 127.0.0.1).
 LOAD_TEST = ("--max-rate", "0", "--max-address-rate", "0", "--max-registration-rate", "0", "--max-names-per-address",
-             "20000", "--max-streams-per-address", "20000", "--max-streams-per-connection", "20000")
+             "20000", "--max-streams-per-address", "20000", "--max-streams-per-connection", "20000",
+             "--max-connections-per-address", "20000")
 
 
 def wait_until(condition, patience=PATIENCE, interval=0.01):
@@ -40,13 +42,15 @@ def wait_until(condition, patience=PATIENCE, interval=0.01):
 class ServerProcess:
     """chat-server on a free loopback port, stopped by stop() or at exit of the `with` block.
 
-    `address` picks the address instead, for example to start a server again where one was.
+    `address` picks the address instead, for example to start a server again where one was;
+    `file_limit` sets the server's limit on open files (soft and hard).
     """
 
-    def __init__(self, *flags, address="127.0.0.1:0"):
+    def __init__(self, *flags, address="127.0.0.1:0", file_limit=None):
+        limit = None if file_limit is None else lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (file_limit, file_limit))
         self.process = subprocess.Popen(
             [os.environ["CHAT_SERVER_BIN"], "--address", address, *flags],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=limit)
         self.stderr_lines = []
         threading.Thread(target=self._collect_stderr, daemon=True).start()
         line = self.process.stdout.readline()
