@@ -7,28 +7,33 @@
 #include <catch2/catch.hpp>
 
 #include "room.h"
+#include "support/fake_clock.h"
 #include "support/fake_subscriber.h"
 #include "support/status_printer.h"
 
 namespace chat {
 namespace {
 
+using testing::FakeClock;
 using testing::FakeSubscriber;
 
-struct FakeClock {
-  SteadyTime now = SteadyTime() + std::chrono::hours(1);
-};
-
-// Every limit off but the one a test sets.
-RoomOptions Unlimited(FakeClock* clock) {
+// The default rates (10 messages a second per connection, bursts of 20; 20 and 40 per address; a
+// name a second per address, bursts of 10); the caps on names and streams open.
+RoomOptions DefaultRates(FakeClock* clock) {
   RoomOptions options;
-  options.max_rate = 0;
-  options.max_address_rate = 0;
-  options.max_registration_rate = 0;
   options.max_names_per_address = 1000;
   options.max_streams_per_address = 1000;
   options.max_streams_per_connection = 1000;
-  options.steady_now = [clock] { return clock->now; };
+  options.steady_now = clock->Reader();
+  return options;
+}
+
+// Every limit off but the one a test sets.
+RoomOptions Unlimited(FakeClock* clock) {
+  RoomOptions options = DefaultRates(clock);
+  options.max_rate = 0;
+  options.max_address_rate = 0;
+  options.max_registration_rate = 0;
   return options;
 }
 
@@ -57,11 +62,8 @@ TEST_CASE("one address holds at most max_names_per_address names, whatever its c
 
 TEST_CASE("one address sends at most its own rate, however many connections and names it cycles", "[room][limits]") {
   FakeClock clock;
-  RoomOptions options = Unlimited(&clock);
-  options.max_rate = 10;
-  options.max_burst = 20;
-  options.max_address_rate = 20;
-  options.max_address_burst = 40;
+  RoomOptions options = DefaultRates(&clock);
+  options.max_registration_rate = 0;
   Room room(options);
   FakeSubscriber watcher;
   REQUIRE(room.Subscribe(Peer(9, 1), &watcher).ok());
@@ -192,13 +194,7 @@ TEST_CASE("an evicted stream frees its place under every cap", "[room][limits]")
 
 TEST_CASE("connections and addresses that hold nothing are forgotten once their buckets are full again", "[room][limits]") {
   FakeClock clock;
-  RoomOptions options = Unlimited(&clock);
-  options.max_rate = 10;
-  options.max_burst = 20;
-  options.max_address_rate = 20;
-  options.max_address_burst = 40;
-  options.max_registration_rate = 1;
-  options.max_registration_burst = 10;
+  RoomOptions options = DefaultRates(&clock);
   std::vector<SteadyTime> deadlines;
   options.on_deadline = [&deadlines](SteadyTime deadline) { deadlines.push_back(deadline); };
   Room room(options);

@@ -5,18 +5,15 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/fake_clock.h"
 #include "support/fake_subscriber.h"
 #include "support/status_printer.h"
 
 namespace chat {
 namespace {
 
+using testing::FakeClock;
 using testing::FakeSubscriber;
-
-// A steady clock the test moves by hand.
-struct FakeClock {
-  SteadyTime now = SteadyTime() + std::chrono::hours(1);
-};
 
 RoomOptions TestOptions(FakeClock* clock) {
   RoomOptions options;
@@ -24,7 +21,7 @@ RoomOptions TestOptions(FakeClock* clock) {
   options.max_rate = 0;  // the flood-control tests turn it on
   options.max_address_rate = 0;
   options.max_registration_rate = 0;
-  options.steady_now = [clock] { return clock->now; };
+  options.steady_now = clock->Reader();
   return options;
 }
 

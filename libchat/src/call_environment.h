@@ -35,7 +35,6 @@ struct CallCounters {
   std::atomic<std::uint64_t> calls{0};       // calls arrived, of every RPC
   std::atomic<std::uint64_t> deliveries{0};  // messages written to Listen streams
   std::atomic<std::size_t> listen_calls{0};  // Listen calls arrived and not yet freed
-  std::atomic<std::int64_t> queued{0};       // messages waiting in Listen calls' queues
 };
 
 // What every call object on one completion queue works with. All pointers outlive every call

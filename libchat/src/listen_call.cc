@@ -81,7 +81,6 @@ bool ListenCall::Deliver(const MessagePtr& message) {
     return false;
   }
   queue_.push_back(message);
-  env_.counters->queued.fetch_add(1, std::memory_order_relaxed);
   RecountLocked(message->accepted_at);
   if (state_ == State::kStreaming && write_in_flight_ && !stall_alarm_armed_) WatchForStallLocked();
   if (state_ == State::kStreaming && !write_in_flight_ && !turn_pending_) {
@@ -198,7 +197,6 @@ void ListenCall::WriteNextLocked() {
   // The room's encode is EncodeForWire (server.cc), so every message holds a WireMessage.
   const grpc::ByteBuffer bytes = static_cast<const WireMessage&>(*queue_.front()->wire).Buffer();
   queue_.pop_front();
-  env_.counters->queued.fetch_sub(1, std::memory_order_relaxed);
   // With more queued, let gRPC hold this one back and send it with the next: several messages
   // then leave in one system call. The last of the queue goes out at once.
   grpc::WriteOptions options;
@@ -224,7 +222,6 @@ void ListenCall::StopDrainAlarmLocked() {
 }
 
 void ListenCall::DropQueueLocked() {
-  env_.counters->queued.fetch_sub(static_cast<std::int64_t>(queue_.size()), std::memory_order_relaxed);
   queue_.clear();
   RecountLocked(SteadyTime());
   if (stall_alarm_armed_) {  // nothing is behind any more

@@ -84,7 +84,7 @@ class ListenCall final : public Subscriber, public WriteTurn {
   void WriteNextLocked();
   void FinishLocked();
   void StopDrainAlarmLocked();
-  // Empties the queue, keeping the server's count of queued messages right.
+  // Empties the queue, keeping the busy gate's count right.
   void DropQueueLocked();
   // Tells the busy gate what this stream counts now (busy_gate.h): its queue, or nothing while the
   // write in flight has not come back for BusyGate::kStalledAfter by `now`.
@@ -121,7 +121,7 @@ class ListenCall final : public Subscriber, public WriteTurn {
   std::deque<MessagePtr> queue_;  // behind the write in flight; at most options->max_queued_messages
   SteadyTime write_started_;      // of the write in flight
   bool stalled_ = false;          // as last told to the busy gate
-  std::int64_t gate_counted_ = 0; // queued messages last told to the busy gate
+  std::int64_t gate_counted_ = 0;  // queued messages last told to the busy gate
   std::optional<grpc::Status> finish_status_;
   grpc::Alarm drain_alarm_;
   grpc::Alarm stall_alarm_;
