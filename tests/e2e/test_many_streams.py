@@ -120,8 +120,12 @@ class ManyStreamsTest(unittest.TestCase):
                   f"{slowest * 1000:.1f} ms; 1 subscriber left after "
                   f"{'-' if back_after is None else f'{back_after:.2f}'} s", file=sys.stderr)
             self.assertIsNotNone(back_after, "\n".join(server.stderr_lines[-5:]))
+            # A stream's end costs gRPC some 45 µs of CPU (measured on 2026-11-27: 20,000 in about
+            # 0.3 s on a quiet machine, up to 1.7 s with other work beside it), and a call that
+            # arrives meanwhile waits behind that backlog: it is answered, late. The bound is for
+            # a stall, as before the room's index: 7.8 s for 100,000 streams.
             if not SANITIZED:
-                self.assertLess(slowest, 1.0)
+                self.assertLess(slowest, 5.0)
 
             own_stream.cancel()
             reader.join(timeout=harness.PATIENCE)
