@@ -36,7 +36,8 @@ class BenchTest(unittest.TestCase):
                 before = server.rss_kb()
                 result = harness.bench("--server", server.address, "--server-pid", str(server.process.pid),
                                        "--subscribers", "99", "--stalled", "1", "--senders", "16",
-                                       "--size", str(size), "--duration", "4", timeout=BENCH_PATIENCE)
+                                       "--rate", "250", "--size", str(size), "--duration", "6",
+                                       timeout=BENCH_PATIENCE)
                 runs.append((result, server.rss_kb() - before))
             server.stop()
         for result, grown in runs:
