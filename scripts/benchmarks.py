@@ -53,7 +53,7 @@ def main():
     # comes from one host (every client from 127.0.0.1) and is meant to flood.
     flood = ["--max-rate", "0", "--max-address-rate", "0", "--max-registration-rate", "0", "--max-names-per-address",
              "20000", "--max-streams-per-address", "20000", "--max-streams-per-connection", "20000",
-             "--max-connections-per-address", "20000"]
+             "--max-connections-per-address", "20000", "--max-reset-rate", "0"]
     print(f"machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}")
 
     rows = []

@@ -10,7 +10,7 @@ packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libspdlog-dev libfmt-dev libcli11-dev libreadline-dev catch2
   # tests: the workshop-compatibility client, TLS certificates, chat-cli on a terminal
-  python3 python3-grpcio python3-protobuf openssl procps tmux
+  python3 python3-grpcio python3-protobuf python3-h2 openssl procps tmux
   # sanitizers and fuzzing
   clang-14 libclang-rt-14-dev
   # packaging

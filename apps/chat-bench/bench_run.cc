@@ -60,6 +60,7 @@ Result<BenchResult> RunBench(const BenchOptions& options) {
     server_options.max_streams_per_address = server_options.max_streams;
     server_options.max_streams_per_connection = server_options.max_streams;
     server_options.max_connections_per_address = server_options.max_connections;
+    server_options.max_reset_rate = 0;  // the readers cancel every stream at once when the run ends
     Result<std::unique_ptr<Server>> started = Server::Start(server_options);
     if (!started.ok()) return started.status();
     server = std::move(started).value();

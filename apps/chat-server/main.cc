@@ -74,11 +74,25 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--max-connections", options.max_connections,
-                 "Most plaintext connections open at once, in total (lowered to stay under the open-file limit)")
+                 "Most connections open at once, in total (lowered to stay under the open-file limit)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--max-connections-per-address", options.max_connections_per_address,
-                 "Most plaintext connections open at once from one source address")
+                 "Most connections open at once from one source address")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-reset-rate", options.max_reset_rate,
+                 "Calls one source address may cancel per second before they are answered; beyond it its "
+                 "connections are closed (rapid reset); 0 turns it off")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--max-reset-burst", options.max_reset_burst,
+                 "Calls one source address may cancel at once above --max-reset-rate")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e9));
+  double reset_flood_hold = 10;
+  app.add_option("--reset-flood-hold", reset_flood_hold,
+                 "Seconds an address that went beyond --max-reset-rate is refused new connections")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--max-streams", options.max_streams, "Most Listen streams open at once, in total")
@@ -143,6 +157,7 @@ int main(int argc, char** argv) {
   options.registration_grace = Seconds(registration_grace);
   options.drain_timeout = Seconds(drain_timeout);
   options.max_stream_lag = Seconds(max_lag);
+  options.reset_flood_hold = Seconds(reset_flood_hold);
   options.keepalive_time = Seconds(keepalive_time);
   options.keepalive_timeout = Seconds(keepalive_timeout);
 

@@ -19,7 +19,6 @@
 #include <utility>
 
 #include <fmt/format.h>
-#include <grpcpp/server_posix.h>
 #include <spdlog/spdlog.h>
 
 #include "source_address.h"
@@ -146,8 +145,8 @@ Acceptor::~Acceptor() {
   if (spare_fd_ >= 0) close(spare_fd_);
 }
 
-void Acceptor::Start(grpc::Server* server) {
-  thread_ = std::thread([this, server] { Loop(server); });
+void Acceptor::Start(grpc::experimental::ExternalConnectionAcceptor* handoff) {
+  thread_ = std::thread([this, handoff] { Loop(handoff); });
 }
 
 void Acceptor::Stop() {
@@ -163,17 +162,27 @@ void Acceptor::Stop() {
   }
 }
 
-std::string Acceptor::PeerOf(std::string_view grpc_peer) const {
-  constexpr std::string_view kFd = "fd:";
-  if (grpc_peer.substr(0, kFd.size()) != kFd) return std::string(grpc_peer);
-  const int descriptor = std::atoi(std::string(grpc_peer.substr(kFd.size())).c_str());
+std::size_t Acceptor::HoldOff(const std::string& source, std::chrono::steady_clock::time_point until) {
   std::lock_guard<std::mutex> lock(mu_);
-  const auto connection = connections_.find(descriptor);
-  if (connection == connections_.end()) return std::string(grpc_peer);  // not ours: cannot happen
-  return connection->second.peer;
+  std::erase_if(held_off_, [now = std::chrono::steady_clock::now()](const auto& held) { return held.second <= now; });
+  held_off_[source] = until;
+  const auto of_source = by_source_.find(source);
+  if (of_source == by_source_.end()) return 0;
+  std::size_t shut_down = 0;
+  for (const int descriptor : std::vector<int>(of_source->second)) {
+    if (!StillOpen(descriptor, connections_.at(descriptor))) {
+      ForgetLocked(descriptor);
+      continue;
+    }
+    // Not close(): the descriptor is gRPC's. After shutdown() its reads and writes fail, and gRPC
+    // closes the connection and the descriptor as it would for a client that went away.
+    shutdown(descriptor, SHUT_RDWR);
+    ++shut_down;
+  }
+  return shut_down;
 }
 
-void Acceptor::Loop(grpc::Server* server) {
+void Acceptor::Loop(grpc::experimental::ExternalConnectionAcceptor* handoff) {
   std::vector<pollfd> watched;
   for (const int socket_fd : sockets_) watched.push_back(pollfd{socket_fd, POLLIN, 0});
   watched.push_back(pollfd{wake_fd_, POLLIN, 0});
@@ -185,12 +194,12 @@ void Acceptor::Loop(grpc::Server* server) {
     }
     if (watched.back().revents != 0) return;  // Stop()
     for (std::size_t i = 0; i + 1 < watched.size(); ++i) {
-      if (watched[i].revents != 0) AcceptFrom(watched[i].fd, server);
+      if (watched[i].revents != 0) AcceptFrom(watched[i].fd, handoff);
     }
   }
 }
 
-void Acceptor::AcceptFrom(int socket_fd, grpc::Server* server) {
+void Acceptor::AcceptFrom(int socket_fd, grpc::experimental::ExternalConnectionAcceptor* handoff) {
   while (true) {
     sockaddr_storage address{};
     socklen_t length = sizeof address;
@@ -217,29 +226,29 @@ void Acceptor::AcceptFrom(int socket_fd, grpc::Server* server) {
     std::string source = SourceAddress(peer);
     struct stat status {};
     fstat(connection, &status);
-    bool held = false;
+    std::string refusal;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (connections_.count(connection) != 0) ForgetLocked(connection);  // the kernel reused a closed one's
-      if (MayHoldLocked(source)) {
+      refusal = RefusalLocked(source, std::chrono::steady_clock::now());
+      if (refusal.empty()) {
         connections_[connection] = Connection{peer, source, status.st_dev, status.st_ino};
         by_source_[std::move(source)].push_back(connection);
-        held = true;
       }
     }
-    if (!held) {
+    if (!refusal.empty()) {
       close(connection);
       const auto now = std::chrono::steady_clock::now();
       if (now - last_refusal_log_ >= kRefusalLogInterval) {
         last_refusal_log_ = now;
-        spdlog::warn("refused a connection from {}: {} connections in all, at most {}; at most {} per address", peer,
-                     connections_.size(), max_connections_, max_connections_per_address_);
+        spdlog::warn("refused a connection from {}: {}", peer, refusal);
       }
       continue;
     }
     const int on = 1;  // gRPC's own listener does the same: chat messages are small and wait for nothing
     setsockopt(connection, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    grpc::AddInsecureChannelFromFd(server, connection);
+    grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters handed{socket_fd, connection, {}};
+    handoff->HandleNewConnection(&handed);
   }
 }
 
@@ -255,15 +264,18 @@ void Acceptor::RefuseWithoutDescriptors(int socket_fd) {
   spdlog::warn("refused a connection: the process has no descriptor left (its open-file limit)");
 }
 
-bool Acceptor::MayHoldLocked(const std::string& source) {
+std::string Acceptor::RefusalLocked(const std::string& source, std::chrono::steady_clock::time_point now) {
+  if (const auto held = held_off_.find(source); held != held_off_.end()) {
+    if (now < held->second) return "its address is held off for cancelling too many calls";
+    held_off_.erase(held);
+  }
   const auto source_full = [&] {
     const auto of_source = by_source_.find(source);
     return of_source != by_source_.end() && of_source->second.size() >= max_connections_per_address_;
   };
   if (source_full()) ForgetClosedLocked(by_source_.at(source));
-  if (source_full()) return false;
-  if (connections_.size() < max_connections_) return true;
-  const auto now = std::chrono::steady_clock::now();
+  if (source_full()) return fmt::format("its address has {} connections, the most it may", max_connections_per_address_);
+  if (connections_.size() < max_connections_) return {};
   if (now - last_sweep_ >= kSweepInterval) {
     last_sweep_ = now;
     std::vector<int> all;
@@ -271,17 +283,19 @@ bool Acceptor::MayHoldLocked(const std::string& source) {
     for (const auto& [descriptor, connection] : connections_) all.push_back(descriptor);
     ForgetClosedLocked(std::move(all));
   }
-  return connections_.size() < max_connections_;
+  if (connections_.size() < max_connections_) return {};
+  return fmt::format("the server has {} connections, the most it holds", max_connections_);
 }
 
 void Acceptor::ForgetClosedLocked(std::vector<int> descriptors) {
   for (const int descriptor : descriptors) {
-    const Connection& connection = connections_.at(descriptor);
-    struct stat status {};
-    const bool open = fstat(descriptor, &status) == 0 && status.st_dev == connection.device &&
-                      status.st_ino == connection.inode;
-    if (!open) ForgetLocked(descriptor);
+    if (!StillOpen(descriptor, connections_.at(descriptor))) ForgetLocked(descriptor);
   }
+}
+
+bool Acceptor::StillOpen(int descriptor, const Connection& connection) {
+  struct stat status {};
+  return fstat(descriptor, &status) == 0 && status.st_dev == connection.device && status.st_ino == connection.inode;
 }
 
 void Acceptor::ForgetLocked(int descriptor) {

@@ -1,26 +1,23 @@
-// Accepts plaintext TCP connections itself and hands each one to gRPC.
+// Accepts TCP connections itself and hands each one to gRPC, which does the rest (TLS included).
 //
 // gRPC 1.51's own accept loop stops for good once accept() fails with EMFILE (CVE-2023-4785): a
 // flood of idle connections that uses up the descriptors leaves the server unable to take a new
 // connection ever again, while it goes on serving the old ones. It caps nothing either. This one
 //  - refuses (closes at once) a connection beyond max_connections in total, or beyond
-//    max_connections_per_address from one source address (source_address.h);
+//    max_connections_per_address from one source address (source_address.h), or from an address
+//    that is held off (HoldOff());
 //  - keeps max_connections below the process's descriptor limit, and should accept() still fail
 //    for want of descriptors, closes a spare one to accept and close the waiting connection, so
-//    that the listening socket never stalls;
-//  - remembers where each connection came from: gRPC names a connection it was handed by its
-//    descriptor ("fd:12"), and PeerOf() turns that back into the client's "ipv4:ADDRESS:PORT".
+//    that the listening socket never stalls.
+// gRPC takes a connection through its external-connection API, as if its own listener had accepted
+// it: calls on it see the client's address as their peer, and channelz lists it.
 //
 // It counts a connection until gRPC closes its descriptor. gRPC does not say when; the descriptor is
 // seen to be closed (or reused for another file) when a cap is reached, before anything is
-// refused. A descriptor stays open while any call on its connection is alive, so PeerOf() for a
-// live call never sees a later connection's entry.
+// refused, and before HoldOff() shuts a connection down.
 //
-// TLS needs gRPC's handshake, which gRPC 1.51 does not do on a handed-over connection: a TLS
-// server listens with gRPC's own loop (server.cc), without these caps.
-//
-// Threading: one thread of its own accepts; PeerOf() may be called from any thread. mu_ guards the
-// connection table.
+// Threading: one thread of its own accepts; HoldOff() may be called from any thread. mu_ guards the
+// connection table and the held-off addresses.
 #ifndef CHAT_SRC_ACCEPTOR_H_
 #define CHAT_SRC_ACCEPTOR_H_
 
@@ -31,12 +28,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
-#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
 
 #include "chat/status.h"
 
@@ -64,15 +60,17 @@ class Acceptor {
   // descriptor limit.
   std::size_t max_connections() const { return max_connections_; }
 
-  // Accepts on a thread of its own, handing each connection to `server`, until Stop().
-  void Start(grpc::Server* server);
+  // Accepts on a thread of its own, handing each connection to `handoff` (which must outlive
+  // Stop()), until Stop().
+  void Start(grpc::experimental::ExternalConnectionAcceptor* handoff);
   // Stops accepting and closes the listening sockets; returns once the thread has stopped.
   // Connections already handed over are gRPC's.
   void Stop();
 
-  // The client a call came from: for `grpc_peer` "fd:N", the peer of the connection accepted on
-  // descriptor N ("ipv4:203.0.113.7:50123"); any other `grpc_peer` as it is.
-  std::string PeerOf(std::string_view grpc_peer) const;
+  // Shuts down every connection from `source` (a SourceAddress()) and refuses new ones from it
+  // until `until`. gRPC sees each connection end as if the client had closed it, and ends its calls.
+  // Returns how many connections were shut down.
+  std::size_t HoldOff(const std::string& source, std::chrono::steady_clock::time_point until);
 
  private:
   struct Connection {
@@ -84,14 +82,16 @@ class Acceptor {
 
   Acceptor(const Options& options, std::vector<int> sockets, int port);
 
-  void Loop(grpc::Server* server);
-  void AcceptFrom(int socket, grpc::Server* server);
+  void Loop(grpc::experimental::ExternalConnectionAcceptor* handoff);
+  void AcceptFrom(int socket, grpc::experimental::ExternalConnectionAcceptor* handoff);
   // Accepts the connection waiting on `socket` with a descriptor freed for it, and closes it.
   void RefuseWithoutDescriptors(int socket);
-  // Whether a connection from `source` may be held; forgets closed connections first if a cap
-  // would refuse it: those of `source` at its cap, all of them (at most every kSweepInterval) at
-  // the total cap.
-  bool MayHoldLocked(const std::string& source);
+  // Why a connection from `source` may not be held (its address is held off, or a cap is reached),
+  // or empty when it may. Forgets closed connections first if a cap would refuse it: those of
+  // `source` at its cap, all of them (at most every kSweepInterval) at the total cap.
+  std::string RefusalLocked(const std::string& source, std::chrono::steady_clock::time_point now);
+  // Whether `descriptor` is still the socket accepted as `connection`.
+  static bool StillOpen(int descriptor, const Connection& connection);
   // Forgets the connections among `descriptors` (a copy: forgetting changes the lists) whose
   // descriptor gRPC has closed.
   void ForgetClosedLocked(std::vector<int> descriptors);
@@ -108,6 +108,7 @@ class Acceptor {
   mutable std::mutex mu_;
   std::unordered_map<int, Connection> connections_;                    // by descriptor; guarded by mu_
   std::unordered_map<std::string, std::vector<int>> by_source_;         // descriptors; guarded by mu_
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> held_off_;  // until; guarded by mu_
   std::chrono::steady_clock::time_point last_sweep_;           // guarded by mu_
   std::chrono::steady_clock::time_point last_refusal_log_;     // accept thread only
 };

@@ -7,7 +7,7 @@
 namespace chat {
 
 grpc::Status AddUserCall::Handle() {
-  const std::string peer = PeerOf(env_, context_);
+  const std::string peer = context_.peer();
   const Result<Registration> registration = env_.room->Register(peer, request_.username());
   if (!registration.ok()) return ToGrpcStatus(registration.status());
   if (registration->code != RegistrationCode::kAdded) {

@@ -9,7 +9,6 @@
 
 #include <grpcpp/server_context.h>
 
-#include "acceptor.h"
 #include "busy_gate.h"
 #include "chat.grpc.pb.h"
 #include "health.grpc.pb.h"
@@ -49,13 +48,7 @@ struct CallEnvironment {
   CallCounters* counters;
   WriteScheduler* scheduler;  // of this queue
   BusyGate* busy_gate;
-  const Acceptor* acceptor;  // null when gRPC accepts (TLS)
 };
-
-// The client `context`'s call came from, as the room knows it: "ipv4:203.0.113.7:50123".
-inline std::string PeerOf(const CallEnvironment& env, const grpc::ServerContext& context) {
-  return env.acceptor == nullptr ? context.peer() : env.acceptor->PeerOf(context.peer());
-}
 
 // The service object a RequestX member function is to be called on: the chat service or the
 // health service, whichever of them has it among its base classes.

@@ -31,7 +31,7 @@ void ListenCall::OnRequest(bool ok) {
   Spawn(env_);
   env_.counters->calls.fetch_add(1, std::memory_order_relaxed);
   env_.counters->listen_calls.fetch_add(1, std::memory_order_relaxed);
-  peer_ = PeerOf(env_, context_);
+  peer_ = context_.peer();
   {
     std::lock_guard<std::mutex> lock(mu_);
     state_ = State::kSubscribing;

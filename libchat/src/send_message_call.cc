@@ -7,7 +7,7 @@
 namespace chat {
 
 grpc::Status SendMessageCall::Handle() {
-  const std::string peer = PeerOf(env_, context_);
+  const std::string peer = context_.peer();
   if (env_.busy_gate->Closed(env_.counters->listen_calls.load(std::memory_order_relaxed))) {
     spdlog::debug("SendMessage from {} refused: the server is busy", peer);
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "the server is busy; try again in a moment");

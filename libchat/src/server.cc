@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "acceptor.h"
+#include "reset_flood_guard.h"
 #include "add_user_call.h"
 #include "call_environment.h"
 #include "chat.grpc.pb.h"
@@ -58,9 +59,11 @@ Status CheckOptions(const ServerOptions& options) {
   if (options.max_rate > 0 && options.max_burst < 1) return invalid("max_burst must be at least 1");
   if (options.max_queued_messages == 0) return invalid("max_queued_messages must be at least 1");
   if (options.max_stream_lag.count() <= 0) return invalid("max_stream_lag must be positive");
+  if (options.reset_flood_hold.count() <= 0) return invalid("reset_flood_hold must be positive");
   for (const auto& [rate, burst, name] : {std::tuple{options.max_address_rate, options.max_address_burst, "max_address"},
                                           std::tuple{options.max_registration_rate, options.max_registration_burst,
-                                                     "max_registration"}}) {
+                                                     "max_registration"},
+                                          std::tuple{options.max_reset_rate, options.max_reset_burst, "max_reset"}}) {
     if (rate < 0) return invalid(fmt::format("{}_rate must be 0 (no limit) or more", name));
     if (rate > 0 && burst < 1) return invalid(fmt::format("{}_burst must be at least 1", name));
   }
@@ -147,7 +150,9 @@ class Server::Impl {
   std::unique_ptr<DeadlineTimer> stats_timer_;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
   std::vector<std::unique_ptr<WriteScheduler>> schedulers_;  // one per queue
-  std::unique_ptr<Acceptor> acceptor_;  // null with TLS
+  std::unique_ptr<Acceptor> acceptor_;
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> handoff_;  // gRPC's side of acceptor_
+  std::unique_ptr<ResetFloodGuard> reset_flood_guard_;
   std::unique_ptr<grpc::Server> server_;
   std::vector<std::thread> threads_;
   int port_ = 0;
@@ -197,17 +202,15 @@ Server::Impl::~Impl() {
 
 Status Server::Impl::Start() {
   grpc::ServerBuilder builder;
-  // Plaintext connections are accepted by the Acceptor (acceptor.h: caps, and an accept loop that
-  // survives running out of descriptors); TLS needs gRPC's own listener.
-  if (options_.tls_certificate_chain.empty()) {
-    Result<std::unique_ptr<Acceptor>> acceptor = Acceptor::Listen(
-        {options_.address, options_.max_connections, options_.max_connections_per_address});
-    if (!acceptor.ok()) return acceptor.status();
-    acceptor_ = std::move(acceptor).value();
-    port_ = acceptor_->port();
-  } else {
-    builder.AddListeningPort(options_.address, Credentials(options_), &port_);
-  }
+  // Connections are accepted by the Acceptor (acceptor.h: caps, and an accept loop that survives
+  // running out of descriptors), which hands each one to gRPC for its handshake.
+  Result<std::unique_ptr<Acceptor>> acceptor =
+      Acceptor::Listen({options_.address, options_.max_connections, options_.max_connections_per_address});
+  if (!acceptor.ok()) return acceptor.status();
+  acceptor_ = std::move(acceptor).value();
+  port_ = acceptor_->port();
+  handoff_ = builder.experimental().AddExternalConnectionAcceptor(
+      grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD, Credentials(options_));
   // The health service is served on this server's queues (health_check_call.h), not by gRPC's
   // default one, which would bring threads of its own into the process's polling.
   grpc::EnableDefaultHealthCheckService(false);
@@ -256,7 +259,7 @@ Status Server::Impl::Start() {
   for (auto& queue : queues_) {
     schedulers_.push_back(std::make_unique<WriteScheduler>(queue.get()));
     const CallEnvironment env{&service_,  &health_service_, &health_status_,           queue.get(), room_.get(),
-                              &options_, &counters_,       schedulers_.back().get(), &busy_gate_, acceptor_.get()};
+                              &options_, &counters_,       schedulers_.back().get(), &busy_gate_};
     for (int i = 0; i < kRequestsPerQueue; ++i) {
       AddUserCall::Spawn(env);
       SendMessageCall::Spawn(env);
@@ -271,10 +274,13 @@ Status Server::Impl::Start() {
     // Named, so that top -H and chat-bench can tell the server's threads from others.
     pthread_setname_np(threads_.back().native_handle(), fmt::format("chat-cq-{}", threads_.size() - 1).c_str());
   }
-  if (acceptor_ != nullptr) acceptor_->Start(server_.get());
+  acceptor_->Start(handoff_.get());
+  reset_flood_guard_ = std::make_unique<ResetFloodGuard>(
+      ResetFloodGuard::Options{options_.max_reset_rate, options_.max_reset_burst, options_.reset_flood_hold},
+      acceptor_.get());
   health_status_.SetServing(true);
-  spdlog::info("serving on {} with {} completion-queue threads{}", address(), threads,
-               acceptor_ == nullptr ? ", TLS" : fmt::format(", at most {} connections", acceptor_->max_connections()));
+  spdlog::info("serving on {}{} with {} completion-queue threads, at most {} connections", address(),
+               options_.tls_certificate_chain.empty() ? "" : " (TLS)", threads, acceptor_->max_connections());
   return Status::Ok();
 }
 
@@ -301,7 +307,8 @@ void Server::Impl::Shutdown(std::chrono::milliseconds grace) {
   room_->Close(Status(StatusCode::kUnavailable, "the server is shutting down"));
   ServeUntilQuiet(std::chrono::steady_clock::now() + grace / 2);
   health_status_.Close();  // Watch streams end, like Listen streams, rather than wait to be cancelled
-  if (acceptor_ != nullptr) acceptor_->Stop();  // before gRPC's Shutdown, which no new connection may reach
+  reset_flood_guard_.reset();
+  acceptor_->Stop();  // before gRPC's Shutdown, which no new connection may reach
   server_->Shutdown(std::chrono::system_clock::now() + (deadline - std::chrono::steady_clock::now()));
   for (auto& queue : queues_) queue->Shutdown();
   for (auto& thread : threads_) thread.join();

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 
 #include <cstring>
+#include <utility>
 
 namespace chat {
 namespace {
@@ -11,12 +12,16 @@ namespace {
 constexpr std::string_view kIpv4 = "ipv4:";
 constexpr std::string_view kIpv6 = "ipv6:";
 
-// "[addr]:port" -> "addr"; empty when the brackets are missing.
+// "[addr]:port" or "%5Baddr%5D:port" -> "addr"; empty when the brackets are missing. gRPC 1.51
+// writes its peers as URIs, with the brackets percent-encoded.
 std::string_view Bracketed(std::string_view host_port) {
-  if (host_port.empty() || host_port.front() != '[') return {};
-  const std::size_t close = host_port.find(']');
-  if (close == std::string_view::npos) return {};
-  return host_port.substr(1, close - 1);
+  for (const auto& [open, close] : {std::pair<std::string_view, std::string_view>{"[", "]"}, {"%5B", "%5D"}}) {
+    if (host_port.substr(0, open.size()) != open) continue;
+    const std::size_t end = host_port.find(close, open.size());
+    if (end == std::string_view::npos) return {};
+    return host_port.substr(open.size(), end - open.size());
+  }
+  return {};
 }
 
 std::string Ipv6Source(std::string_view text, std::string_view peer) {

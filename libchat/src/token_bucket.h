@@ -15,14 +15,14 @@ class TokenBucket {
   TokenBucket() = default;  // no limit
   TokenBucket(double rate, double burst, Time now) : rate_(rate), burst_(burst), tokens_(burst), last_(now) {}
 
-  // Takes a token if one is there.
-  bool TryTake(Time now) {
+  // Takes `count` tokens if that many are there.
+  bool TryTake(Time now, double count = 1) {
     if (rate_ <= 0) return true;
     const std::chrono::duration<double> elapsed = now - last_;
     tokens_ = std::min(burst_, tokens_ + elapsed.count() * rate_);
     last_ = now;
-    if (tokens_ < 1) return false;
-    tokens_ -= 1;
+    if (tokens_ < count) return false;
+    tokens_ -= count;
     return true;
   }
 

@@ -23,10 +23,11 @@ PATIENCE = 20.0  # seconds to wait for what should happen; a passing test never 
 # client ends its stream when it leaves: a name freed within this shows that it did.
 FREED_AT_ONCE = 5.0
 # chat-server flags for a load test from this host: flood control off, and the limits per source
-# address as wide as the server's (every client of a test comes from 127.0.0.1).
+# address as wide as the server's (every client of a test comes from 127.0.0.1, and cancels all its
+# streams at once when it ends).
 LOAD_TEST = ("--max-rate", "0", "--max-address-rate", "0", "--max-registration-rate", "0", "--max-names-per-address",
              "20000", "--max-streams-per-address", "20000", "--max-streams-per-connection", "20000",
-             "--max-connections-per-address", "20000")
+             "--max-connections-per-address", "20000", "--max-reset-rate", "0")
 
 
 def wait_until(condition, patience=PATIENCE, interval=0.01):

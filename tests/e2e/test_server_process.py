@@ -77,7 +77,8 @@ class ServerProcessTest(unittest.TestCase):
                      "--keepalive-time", "--keepalive-timeout", "--max-address-rate", "--max-address-burst",
                      "--max-registration-rate", "--max-registration-burst", "--max-names-per-address",
                      "--max-streams", "--max-streams-per-address", "--max-streams-per-connection", "--max-lag",
-                     "--max-connections", "--max-connections-per-address"):
+                     "--max-connections", "--max-connections-per-address", "--max-reset-rate", "--max-reset-burst",
+                     "--reset-flood-hold"):
             self.assertIn(flag, shown.stdout)
 
     def test_a_unix_socket_address_is_refused_in_one_line(self):

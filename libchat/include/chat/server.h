@@ -57,11 +57,18 @@ struct ServerOptions {
   // Names one address may hold at once; AddUser beyond it answers RESOURCE_EXHAUSTED.
   std::size_t max_names_per_address = 16;
 
-  // Plaintext connections open at once, in total and per source address; one beyond is closed at
-  // once. max_connections is lowered to stay under the process's open-file limit. (TLS connections
-  // are accepted by gRPC, without these caps.)
+  // Connections open at once, in total and per source address; one beyond is closed at once.
+  // max_connections is lowered to stay under the process's open-file limit.
   std::size_t max_connections = 20000;
   std::size_t max_connections_per_address = 16;
+  // Calls a client cancels (HTTP/2 RST_STREAM) before the server has answered them, per second
+  // from one source address, and the burst; 0 turns it off. An address beyond it has every
+  // connection closed and new ones refused for reset_flood_hold: a client that opens and resets
+  // calls as fast as it can (the "rapid reset" attack) costs the server work for calls nobody
+  // waits for. Honest clients cancel a call when they leave or give up, far below this.
+  double max_reset_rate = 20;
+  double max_reset_burst = 200;
+  std::chrono::milliseconds reset_flood_hold{10000};
 
   // Listen streams open at once: in total, per source address, per connection. Listen beyond any
   // of them ends at once with RESOURCE_EXHAUSTED. The server counts them itself, so a client that
