@@ -209,10 +209,12 @@ class RapidResetTest(unittest.TestCase):
                   f"{prober.answers} sends; SIGTERM: exit {code} after {seconds:.2f} s", file=sys.stderr)
             self.assertGreater(closed, 0, "the server never closed the attacker's connection")
             self.assertEqual(prober.failures, [])
-            self.assertLess(peak[0] - rss_before, RSS_GROWTH_LIMIT_KB)
-            self.assertTrue(came_back, "the server's memory did not come back after the attack")
             self.assertEqual(code, 0)
+            # Sanitizers slow the server several times over, and AddressSanitizer keeps freed memory
+            # in quarantine: times and memory are measured without them.
             if not os.environ.get("CHAT_SANITIZE"):
+                self.assertLess(peak[0] - rss_before, RSS_GROWTH_LIMIT_KB)
+                self.assertTrue(came_back, "the server's memory did not come back after the attack")
                 self.assertLess(prober.slowest, ANSWER_WITHIN)
                 self.assertLess(seconds, 2.0)
 
