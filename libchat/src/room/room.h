@@ -32,17 +32,17 @@ namespace chat {
 using SteadyTime = std::chrono::steady_clock::time_point;
 
 // A message's encoding for the subscribers' transport (RoomOptions::encode), made once and sent by
-// every stream. The room only carries it; the transport knows what it holds.
-class Encoding {
- public:
-  virtual ~Encoding() = default;
-};
+// every stream. The transport defines it (wire/wire.h); the room only carries it, so it never sees
+// the definition, and the streams that send it need no cast.
+class WireMessage;
 
 // A message the room has sequenced, shared by every queue it sits in until the last subscriber has
 // sent it.
 struct SequencedMessage : ChatMessage {
   SteadyTime accepted_at;                // RoomOptions::steady_now when it was sequenced
-  std::unique_ptr<const Encoding> wire;  // null without RoomOptions::encode
+  // Null without RoomOptions::encode. A shared_ptr, whose deleter is made where WireMessage is
+  // defined, so that the room can free one without its definition.
+  std::shared_ptr<const WireMessage> wire;
 };
 using MessagePtr = std::shared_ptr<const SequencedMessage>;
 
@@ -97,7 +97,7 @@ struct RoomOptions {
 
   // Encodes a sequenced message for the subscribers' transport, once per message, with the room's
   // lock held. Without it, SequencedMessage::wire stays null.
-  std::function<std::unique_ptr<const Encoding>(const ChatMessage& message)> encode;
+  std::function<std::shared_ptr<const WireMessage>(const ChatMessage& message)> encode;
 
   // Time sources; tests replace them.
   std::function<SteadyTime()> steady_now = [] { return std::chrono::steady_clock::now(); };

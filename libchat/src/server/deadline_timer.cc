@@ -15,7 +15,7 @@ DeadlineTimer::~DeadlineTimer() {
   thread_.join();
 }
 
-void DeadlineTimer::RunBy(SteadyTime deadline) {
+void DeadlineTimer::RunBy(Time deadline) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (next_run_ && *next_run_ <= deadline) return;
@@ -37,7 +37,7 @@ void DeadlineTimer::Loop() {
     }
     next_run_.reset();
     lock.unlock();
-    const std::optional<SteadyTime> again = task_();
+    const std::optional<Time> again = task_();
     lock.lock();
     if (again && (!next_run_ || *again < *next_run_)) next_run_ = again;
   }

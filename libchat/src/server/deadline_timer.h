@@ -1,13 +1,12 @@
 #ifndef CHAT_SRC_SERVER_DEADLINE_TIMER_H_
 #define CHAT_SRC_SERVER_DEADLINE_TIMER_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
-
-#include "room/room.h"
 
 namespace chat {
 
@@ -20,7 +19,8 @@ namespace chat {
 // runs on the timer's thread without mu_ held.
 class DeadlineTimer {
  public:
-  using Task = std::function<std::optional<SteadyTime>()>;
+  using Time = std::chrono::steady_clock::time_point;
+  using Task = std::function<std::optional<Time>()>;
 
   explicit DeadlineTimer(Task task);
   // Stops the thread; a task already running finishes first.
@@ -30,7 +30,7 @@ class DeadlineTimer {
   DeadlineTimer& operator=(const DeadlineTimer&) = delete;
 
   // Makes sure the task runs no later than `deadline`.
-  void RunBy(SteadyTime deadline);
+  void RunBy(Time deadline);
 
  private:
   void Loop();
@@ -38,7 +38,7 @@ class DeadlineTimer {
   const Task task_;
   std::mutex mu_;
   std::condition_variable wake_;
-  std::optional<SteadyTime> next_run_;  // guarded by mu_
+  std::optional<Time> next_run_;        // guarded by mu_
   bool stopping_ = false;               // guarded by mu_
   std::thread thread_;                  // last: starts after the fields it reads are ready
 };

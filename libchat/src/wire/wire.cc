@@ -62,8 +62,8 @@ WireMessage::WireMessage(const ChatMessage& message)
         return wire.SerializeAsString();
       }()) {}
 
-std::unique_ptr<const Encoding> EncodeForWire(const ChatMessage& message) {
-  return std::make_unique<const WireMessage>(message);
+std::shared_ptr<const WireMessage> EncodeForWire(const ChatMessage& message) {
+  return std::make_shared<const WireMessage>(message);
 }
 
 grpc::Status ParseRequest(grpc::ByteBuffer* bytes, google::protobuf::MessageLite* request) {

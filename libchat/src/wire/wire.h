@@ -2,6 +2,8 @@
 #ifndef CHAT_SRC_WIRE_WIRE_H_
 #define CHAT_SRC_WIRE_WIRE_H_
 
+#include <memory>
+
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/proto_buffer_writer.h>
 #include <grpcpp/support/status.h>
@@ -9,7 +11,6 @@
 #include "chat.pb.h"
 #include "chat/message.h"
 #include "chat/status.h"
-#include "room/room.h"
 
 namespace chat {
 
@@ -19,7 +20,7 @@ ChatMessage FromWire(const Message& message);
 
 // A chat.Message encoded once for every Listen stream that sends it. Its bytes sit in one
 // reference-counted slice, so a stream's write takes a reference to them, never a copy.
-class WireMessage final : public Encoding {
+class WireMessage final {
  public:
   explicit WireMessage(const ChatMessage& message);
 
@@ -31,7 +32,7 @@ class WireMessage final : public Encoding {
 };
 
 // `message` as a WireMessage (RoomOptions::encode).
-std::unique_ptr<const Encoding> EncodeForWire(const ChatMessage& message);
+std::shared_ptr<const WireMessage> EncodeForWire(const ChatMessage& message);
 
 // Parses a request as the server reads every request. INVALID_ARGUMENT when `bytes` is not a valid
 // message of the request's type: malformed, or with a string that is not UTF-8 (proto3 requires it).

@@ -194,8 +194,7 @@ void ListenCall::WatchForStallLocked() {
 
 void ListenCall::WriteNextLocked() {
   if (write_in_flight_ || queue_.empty()) return;
-  // The room's encode is EncodeForWire (server.cc), so every message holds a WireMessage.
-  const grpc::ByteBuffer bytes = static_cast<const WireMessage&>(*queue_.front()->wire).Buffer();
+  const grpc::ByteBuffer bytes = queue_.front()->wire->Buffer();
   queue_.pop_front();
   // With more queued, let gRPC hold this one back and send it with the next: several messages
   // then leave in one system call. The last of the queue goes out at once.
