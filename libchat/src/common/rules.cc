@@ -31,7 +31,7 @@ bool IsForbiddenControl(char32_t c) {
 Status CheckUsername(std::string_view name) {
   if (name.empty()) {
     return Status(StatusCode::kInvalidArgument,
-                  "a name needs 1 to 32 letters, digits, '_', '-' or '.'");
+                  fmt::format("a name needs 1 to {} letters, digits, '_', '-' or '.'", kMaxUsernameLength));
   }
   if (name.size() > kMaxUsernameLength) {
     return Status(StatusCode::kInvalidArgument,

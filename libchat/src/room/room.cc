@@ -7,12 +7,13 @@
 #include <spdlog/spdlog.h>
 
 #include "chat/rules.h"
+#include "common/shutdown.h"
 #include "room/source_address.h"
 
 namespace chat {
 namespace {
 
-Status Closed() { return Status(StatusCode::kUnavailable, "the server is shutting down"); }
+Status Closed() { return Status(StatusCode::kUnavailable, kShuttingDownMessage); }
 
 ChatMessage NewChatMessage(MessageKind kind, std::string_view from, std::string text) {
   ChatMessage message;

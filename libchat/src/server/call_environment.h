@@ -59,8 +59,8 @@ inline std::string PeerOf(const CallEnvironment& env, const grpc::ServerContext&
 
 // The service object a RequestX member function is to be called on: the chat service or the
 // health service, whichever of them has it among its base classes.
-template <class Base, class Result, class... Args>
-Base* ServiceFor(const CallEnvironment& env, Result (Base::*)(Args...)) {
+template <class Base, class Return, class... Args>
+Base* ServiceFor(const CallEnvironment& env, Return (Base::*)(Args...)) {
   if constexpr (std::is_base_of_v<Base, ChatService>) {
     return env.service;
   } else {

@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "chat.grpc.pb.h"
+#include "common/shutdown.h"
 #include "room/room.h"
 #include "server/acceptor.h"
 #include "server/call_environment.h"
@@ -298,7 +299,7 @@ void Server::Impl::Shutdown(std::chrono::milliseconds grace) {
   spdlog::info("shutting down");
   const auto deadline = std::chrono::steady_clock::now() + grace;
   health_status_.SetServing(false);  // load balancers and probes see it before anything else
-  room_->Close(Status(StatusCode::kUnavailable, "the server is shutting down"));
+  room_->Close(Status(StatusCode::kUnavailable, kShuttingDownMessage));
   ServeUntilQuiet(std::chrono::steady_clock::now() + grace / 2);
   health_status_.Close();  // Watch streams end, like Listen streams, rather than wait to be cancelled
   if (acceptor_ != nullptr) acceptor_->Stop();  // before gRPC's Shutdown, which no new connection may reach

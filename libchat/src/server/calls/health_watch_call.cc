@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "common/shutdown.h"
 #include "wire/wire.h"
 
 namespace chat {
@@ -34,7 +35,7 @@ void HealthWatchCall::OnRequest(bool ok) {
   std::lock_guard<std::mutex> lock(mu_);
   outstanding_ = 1;  // the request is back; the done notification is now outstanding
   if (!parsed.ok()) return FinishLocked(parsed);
-  if (!watching) return FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
+  if (!watching) return FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, kShuttingDownMessage));
   watching_ = !closing_;  // a Close() since Watch() returned has let go already
   state_ = State::kWatching;
   WriteLatestLocked();  // the write's return finishes the call if closing_
@@ -52,7 +53,7 @@ void HealthWatchCall::Close() {
   watching_ = false;  // HealthStatus has let go
   closing_ = true;
   if (state_ == State::kWatching && !write_in_flight_) {
-    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
+    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, kShuttingDownMessage));
   }
 }
 
@@ -64,7 +65,7 @@ void HealthWatchCall::OnWriteDone(bool ok) {
   } else if (state_ == State::kWatching) {
     WriteLatestLocked();
     if (!write_in_flight_ && closing_) {
-      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, kShuttingDownMessage));
     }
   }
   EndOperation(std::move(lock));
