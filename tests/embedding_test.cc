@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/shutdown.h"
 #include "support/test_server.h"
 
 namespace chat::testing {
@@ -196,7 +197,7 @@ TEST_CASE("a bot's end handler is told UNAVAILABLE when the server shuts down", 
   server.server().Shutdown();
   auto end = ended.get_future();
   REQUIRE(end.wait_for(kPatience) == std::future_status::ready);
-  CHECK(end.get() == Status(StatusCode::kUnavailable, "the server is shutting down"));
+  CHECK(end.get() == Status(StatusCode::kUnavailable, kShuttingDownMessage));
   CHECK((*bot)->Say("hello?").status().code() == StatusCode::kUnavailable);
 }
 

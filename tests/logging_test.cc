@@ -2,7 +2,7 @@
 // debug line per message.
 #include <catch2/catch.hpp>
 
-#include "room.h"
+#include "room/room.h"
 #include "support/captured_log.h"
 #include "support/fake_subscriber.h"
 

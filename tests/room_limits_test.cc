@@ -6,7 +6,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "room.h"
+#include "room/room.h"
 #include "support/fake_clock.h"
 #include "support/fake_subscriber.h"
 #include "support/status_printer.h"

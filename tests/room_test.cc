@@ -1,4 +1,4 @@
-#include "room.h"
+#include "room/room.h"
 
 #include <algorithm>
 #include <thread>

@@ -1,4 +1,4 @@
-#include "source_address.h"
+#include "room/source_address.h"
 
 #include <catch2/catch.hpp>
 

@@ -7,7 +7,7 @@
 #include <grpcpp/client_context.h>
 
 #include "chat.grpc.pb.h"
-#include "connection.h"
+#include "client/connection.h"
 
 namespace chat::bench {
 

@@ -10,9 +10,9 @@
 #include <grpcpp/completion_queue.h>
 
 #include "chat.grpc.pb.h"
-#include "connection.h"
+#include "client/connection.h"
+#include "common/thread_annotations.h"
 #include "stamp.h"
-#include "thread_annotations.h"
 
 namespace chat::bench {
 namespace {

@@ -23,8 +23,8 @@
 #include "chat.pb.h"
 #include "chat/rules.h"
 #include "fuzz_check.h"
-#include "room.h"
-#include "wire.h"
+#include "room/room.h"
+#include "wire/wire.h"
 
 namespace {
 

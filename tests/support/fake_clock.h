@@ -5,7 +5,7 @@
 #include <chrono>
 #include <functional>
 
-#include "room.h"
+#include "room/room.h"
 
 namespace chat::testing {
 

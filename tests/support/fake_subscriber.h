@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "room.h"
+#include "room/room.h"
 
 namespace chat::testing {
 

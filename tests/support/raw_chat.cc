@@ -4,7 +4,7 @@
 
 #include <grpcpp/create_channel.h>
 
-#include "connection.h"
+#include "client/connection.h"
 
 namespace chat::testing {
 

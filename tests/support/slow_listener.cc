@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 #include <grpcpp/support/channel_arguments.h>
 
-#include "connection.h"
+#include "client/connection.h"
 
 namespace chat::testing {
 namespace {

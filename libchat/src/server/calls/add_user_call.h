@@ -1,0 +1,22 @@
+#ifndef CHAT_SRC_SERVER_CALLS_ADD_USER_CALL_H_
+#define CHAT_SRC_SERVER_CALLS_ADD_USER_CALL_H_
+
+#include "server/unary_call.h"
+
+namespace chat {
+
+// AddUser: binds a name to the caller's connection. Always answers OK with ADDED, TAKEN or INVALID
+// (workshop clients re-prompt on anything but ADDED and treat an RPC error as fatal), except when
+// the server is full (RESOURCE_EXHAUSTED) or shutting down (UNAVAILABLE).
+class AddUserCall final
+    : public UnaryCall<AddUserCall, User, MessageResponse, &ChatService::RequestAddUser> {
+ private:
+  friend UnaryCall;
+  using UnaryCall::UnaryCall;
+
+  grpc::Status Handle();
+};
+
+}  // namespace chat
+
+#endif  // CHAT_SRC_SERVER_CALLS_ADD_USER_CALL_H_

@@ -1,0 +1,251 @@
+#include "server/calls/listen_call.h"
+
+#include <chrono>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "wire/wire.h"
+
+namespace chat {
+
+void ListenCall::Spawn(const CallEnvironment& env) {
+  auto* call = new ListenCall(env);
+  // Must precede the request; its tag comes back only if a call actually arrives.
+  call->context_.AsyncNotifyWhenDone(call->on_done_.tag());
+  env.service->RequestListen(&call->context_, &call->request_bytes_, &call->writer_, env.queue, env.queue,
+                             call->on_request_.tag());
+}
+
+ListenCall::ListenCall(const CallEnvironment& env) : env_(env), writer_(&context_) {}
+
+ListenCall::~ListenCall() {
+  if (state_ != State::kWaitingForCall) env_.counters->listen_calls.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ListenCall::OnRequest(bool ok) {
+  if (!ok) {  // no call arrived (the server is shutting down), so no done notification will either
+    delete this;
+    return;
+  }
+  Spawn(env_);
+  env_.counters->calls.fetch_add(1, std::memory_order_relaxed);
+  env_.counters->listen_calls.fetch_add(1, std::memory_order_relaxed);
+  peer_ = context_.peer();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    state_ = State::kSubscribing;
+    outstanding_ = 1;  // the request is back; the done notification is now outstanding
+  }
+
+  ListenRequest request;
+  if (grpc::Status parsed = ParseRequest(&request_bytes_, &request); !parsed.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    finish_status_ = parsed;
+    FinishLocked();
+    return;
+  }
+
+  // Not under mu_: the room calls Deliver and Close with its own lock held, and its lock comes
+  // first. The done notification cannot overtake this handler: it runs on this queue's only thread.
+  const Status subscribed = env_.room->Subscribe(peer_, this);
+
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!subscribed.ok()) {
+    finish_status_ = ToGrpcStatus(subscribed);
+    FinishLocked();
+    return;
+  }
+  if (state_ == State::kDraining) {  // the room closed the stream before we got here
+    FinishLocked();
+    return;
+  }
+  subscribed_ = true;
+  state_ = State::kStreaming;
+  // The initial metadata tells the client the stream is accepted. It occupies the write slot, so
+  // messages delivered meanwhile wait in the queue.
+  write_in_flight_ = true;
+  write_started_ = std::chrono::steady_clock::now();
+  ++outstanding_;
+  writer_.SendInitialMetadata(on_write_done_.tag());
+}
+
+bool ListenCall::Deliver(const MessagePtr& message) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (state_ != State::kSubscribing && state_ != State::kStreaming) return true;  // ending anyway
+  if (queue_.size() >= env_.options->max_queued_messages) return false;
+  // Lagging too long: the client reads too slowly or not at all. Checked as messages arrive, so a
+  // stalled stream is evicted max_stream_lag after the first message it did not take, once another
+  // comes; while none comes it holds no more than it has.
+  if (!queue_.empty() && message->accepted_at - queue_.front()->accepted_at > env_.options->max_stream_lag) {
+    return false;
+  }
+  queue_.push_back(message);
+  RecountLocked(message->accepted_at);
+  if (state_ == State::kStreaming && write_in_flight_ && !stall_alarm_armed_) WatchForStallLocked();
+  if (state_ == State::kStreaming && !write_in_flight_ && !turn_pending_) {
+    turn_pending_ = true;
+    ++outstanding_;
+    env_.scheduler->Schedule(this);
+  }
+  return true;
+}
+
+void ListenCall::TakeTurn() {
+  std::unique_lock<std::mutex> lock(mu_);
+  turn_pending_ = false;
+  if (state_ == State::kStreaming) WriteNextLocked();
+  EndOperation(std::move(lock));
+}
+
+void ListenCall::Close(const Status& reason) {
+  std::lock_guard<std::mutex> lock(mu_);
+  subscribed_ = false;  // the room has let go of this call
+  if (state_ != State::kSubscribing && state_ != State::kStreaming) return;
+  finish_status_ = ToGrpcStatus(reason);
+  DropQueueLocked();
+  if (state_ == State::kSubscribing) {  // OnRequest finishes once it sees kDraining
+    state_ = State::kDraining;
+    return;
+  }
+  if (!write_in_flight_) {
+    FinishLocked();
+    return;
+  }
+  // Finish may not overlap a write. A client that stopped reading may never let the write complete,
+  // so give it drain_timeout and then cancel the call.
+  state_ = State::kDraining;
+  drain_alarm_armed_ = true;
+  ++outstanding_;
+  drain_alarm_.Set(env_.queue, std::chrono::system_clock::now() + env_.options->drain_timeout,
+                   on_drain_deadline_.tag());
+}
+
+void ListenCall::OnWriteDone(bool ok) {
+  std::unique_lock<std::mutex> lock(mu_);
+  write_in_flight_ = false;
+  RecountLocked(SteadyTime());  // a write came back: not stalled, whatever the time
+  if (ok && std::exchange(writing_message_, false)) {
+    env_.counters->deliveries.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (!ok) {  // the stream is broken: the client is gone, and the done notification will follow
+    state_ = State::kFinishing;
+    DropQueueLocked();
+    StopDrainAlarmLocked();
+  } else if (state_ == State::kDraining) {
+    StopDrainAlarmLocked();
+    FinishLocked();
+  } else if (state_ == State::kStreaming) {
+    WriteNextLocked();
+  }
+  EndOperation(std::move(lock));
+}
+
+void ListenCall::OnFinishDone(bool /*ok*/) {
+  std::unique_lock<std::mutex> lock(mu_);
+  EndOperation(std::move(lock));
+}
+
+void ListenCall::OnDone(bool /*ok*/) {
+  bool unsubscribe = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    unsubscribe = std::exchange(subscribed_, false);
+    if (state_ == State::kStreaming) state_ = State::kFinishing;  // nobody is reading any more
+    DropQueueLocked();
+    StopDrainAlarmLocked();
+  }
+  // The done notification is still counted in outstanding_, so this call stays alive while the
+  // room lets go of it; after Unsubscribe returns the room never calls it again.
+  if (unsubscribe) env_.room->Unsubscribe(peer_, this);
+
+  std::unique_lock<std::mutex> lock(mu_);
+  EndOperation(std::move(lock));
+}
+
+void ListenCall::OnDrainDeadline(bool ok) {
+  std::unique_lock<std::mutex> lock(mu_);
+  drain_alarm_armed_ = false;
+  if (ok && state_ == State::kDraining) {  // fired, not cancelled: the write is stuck
+    spdlog::info("cancelling the stream of {}: its last write did not drain in {} ms", peer_,
+                 env_.options->drain_timeout.count());
+    context_.TryCancel();
+  }
+  EndOperation(std::move(lock));
+}
+
+void ListenCall::OnStallCheck(bool ok) {
+  std::unique_lock<std::mutex> lock(mu_);
+  stall_alarm_armed_ = false;
+  if (ok && state_ == State::kStreaming) {
+    RecountLocked(std::chrono::steady_clock::now());
+    // Still behind another write, which has not had its second yet: look again when it has.
+    if (!stalled_ && write_in_flight_ && !queue_.empty()) WatchForStallLocked();
+  }
+  EndOperation(std::move(lock));
+}
+
+void ListenCall::WatchForStallLocked() {
+  stall_alarm_armed_ = true;
+  ++outstanding_;
+  const auto wait = write_started_ + BusyGate::kStalledAfter - std::chrono::steady_clock::now();
+  stall_alarm_.Set(env_.queue, std::chrono::system_clock::now() + wait, on_stall_check_.tag());
+}
+
+void ListenCall::WriteNextLocked() {
+  if (write_in_flight_ || queue_.empty()) return;
+  const grpc::ByteBuffer bytes = queue_.front()->wire->Buffer();
+  queue_.pop_front();
+  // With more queued, let gRPC hold this one back and send it with the next: several messages
+  // then leave in one system call. The last of the queue goes out at once.
+  grpc::WriteOptions options;
+  if (!queue_.empty()) options.set_buffer_hint();
+  write_in_flight_ = true;
+  write_started_ = std::chrono::steady_clock::now();
+  RecountLocked(write_started_);
+  writing_message_ = true;
+  ++outstanding_;
+  writer_.Write(bytes, options, on_write_done_.tag());
+}
+
+void ListenCall::FinishLocked() {
+  state_ = State::kFinishing;
+  ++outstanding_;
+  writer_.Finish(*finish_status_, on_finish_done_.tag());
+}
+
+void ListenCall::StopDrainAlarmLocked() {
+  if (!drain_alarm_armed_) return;
+  drain_alarm_armed_ = false;
+  drain_alarm_.Cancel();  // its tag still comes back, with ok == false
+}
+
+void ListenCall::DropQueueLocked() {
+  queue_.clear();
+  RecountLocked(SteadyTime());
+  if (stall_alarm_armed_) {  // nothing is behind any more
+    stall_alarm_armed_ = false;
+    stall_alarm_.Cancel();  // its tag still comes back, with ok == false
+  }
+}
+
+void ListenCall::RecountLocked(SteadyTime now) {
+  const bool stalled = write_in_flight_ && now - write_started_ > BusyGate::kStalledAfter;
+  if (stalled != stalled_) {
+    stalled_ = stalled;
+    env_.busy_gate->SetStalled(stalled);
+  }
+  const auto counted = static_cast<std::int64_t>(stalled ? 0 : queue_.size());
+  if (counted != gate_counted_) {
+    env_.busy_gate->AddQueued(counted - gate_counted_);
+    gate_counted_ = counted;
+  }
+}
+
+void ListenCall::EndOperation(std::unique_lock<std::mutex> lock) {
+  if (--outstanding_ > 0) return;
+  lock.unlock();
+  delete this;
+}
+
+}  // namespace chat

@@ -1,0 +1,132 @@
+// Listen: one server-streaming call, and the room's Subscriber for it.
+//
+//   kWaitingForCall --request ok--> kSubscribing --room accepts--> kStreaming <--+
+//        |                              |                          |  |  write done: next write
+//        | request !ok                  | request does not parse,  |  +-----------+
+//        v                              | room refuses or closed   |  |
+//      freed                            | it while subscribing     |  | Close() by the room (eviction,
+//                                       |                          |  | shutdown), a write in flight
+//                                       |  Close() with no write   |  v
+//                                       |  in flight: Finish; a    | kDraining (drain alarm armed)
+//                                       |  write failed, or the    |  | write done: Finish; or the
+//                                       |  done notification came  |  | write failed (client gone, or
+//                                       v                          v  v cancelled at the drain deadline)
+//                                  kFinishing <--------------------+--+
+//                                       |
+//                                       v
+//                       freed once every operation came back
+//
+// Operations outstanding at once: the done notification (from the moment the call arrives until
+// it ends), at most one write or initial-metadata send, at most one Finish, at most one drain
+// alarm, at most one stall alarm (armed while messages wait behind a write in flight, so that the
+// busy gate learns of a client that stopped reading; busy_gate.h), and at most one turn asked of
+// the write scheduler.
+// outstanding_ counts them; the object frees itself when the count falls to zero, never on the
+// done notification alone. The room forgets the call before it is freed: the done notification
+// calls Room::Unsubscribe unless the room already dropped it by calling Close().
+//
+// Threading: the completion-queue thread runs the On* handlers and TakeTurn; the room calls
+// Deliver and Close from any thread with its own lock held. mu_ guards every field below it. Lock
+// order is Room::mu_, then mu_, then the scheduler's, so no code here calls the Room while
+// holding mu_. Writes start on the queue's thread only, except a Finish after Close().
+#ifndef CHAT_SRC_SERVER_CALLS_LISTEN_CALL_H_
+#define CHAT_SRC_SERVER_CALLS_LISTEN_CALL_H_
+
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <grpcpp/alarm.h>
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/async_stream.h>
+
+#include "room/room.h"
+#include "server/busy_gate.h"
+#include "server/call_environment.h"
+#include "server/operation.h"
+
+namespace chat {
+
+class ListenCall final : public Subscriber, public WriteTurn {
+ public:
+  // Creates a call object waiting for the next Listen on env.queue; it frees itself.
+  static void Spawn(const CallEnvironment& env);
+
+  // Subscriber: called by the room with its lock held. Deliver only queues; the writing starts on
+  // the call's own queue thread (write_scheduler.h).
+  bool Deliver(const MessagePtr& message) override;
+  void Close(const Status& reason) override;
+
+  // WriteTurn: on the queue's thread, after Deliver asked for it.
+  void TakeTurn() override;
+
+ private:
+  enum class State {
+    kWaitingForCall,  // RequestListen pending
+    kSubscribing,     // the call arrived; joining the room. Deliveries queue up, nothing is written
+    kStreaming,       // writing the queue, one message at a time
+    kDraining,        // ending with finish_status_ once the write in flight comes back
+    kFinishing,       // Finish sent, or the stream broke: waiting for the last completions
+  };
+
+  explicit ListenCall(const CallEnvironment& env);
+  ~ListenCall() override;
+
+  void OnRequest(bool ok);
+  void OnWriteDone(bool ok);  // a message write or the initial-metadata send
+  void OnFinishDone(bool ok);
+  void OnDone(bool ok);
+  void OnDrainDeadline(bool ok);
+  void OnStallCheck(bool ok);
+
+  // Starts writing the front of the queue unless a write is in flight or the queue is empty.
+  void WriteNextLocked();
+  void FinishLocked();
+  void StopDrainAlarmLocked();
+  // Empties the queue, keeping the busy gate's count right.
+  void DropQueueLocked();
+  // Tells the busy gate what this stream counts now (busy_gate.h): its queue, or nothing while the
+  // write in flight has not come back for BusyGate::kStalledAfter by `now`.
+  void RecountLocked(SteadyTime now);
+  // Arms the stall alarm for when the write in flight will have been out kStalledAfter, so that a
+  // stream whose client stopped reading is recounted as stalled even if no message comes to tell.
+  void WatchForStallLocked();
+  // Marks one operation as come back, with `lock` holding mu_, and frees the object when it was the
+  // last. The caller must not touch the object afterwards.
+  void EndOperation(std::unique_lock<std::mutex> lock);
+
+  const CallEnvironment env_;
+  grpc::ServerContext context_;
+  grpc::ByteBuffer request_bytes_;
+  grpc::ServerAsyncWriter<grpc::ByteBuffer> writer_;
+  std::string peer_;  // set when the call arrives, constant afterwards
+
+  BoundOperation<ListenCall> on_request_{this, &ListenCall::OnRequest};
+  BoundOperation<ListenCall> on_write_done_{this, &ListenCall::OnWriteDone};
+  BoundOperation<ListenCall> on_finish_done_{this, &ListenCall::OnFinishDone};
+  BoundOperation<ListenCall> on_done_{this, &ListenCall::OnDone};
+  BoundOperation<ListenCall> on_drain_deadline_{this, &ListenCall::OnDrainDeadline};
+  BoundOperation<ListenCall> on_stall_check_{this, &ListenCall::OnStallCheck};
+
+  std::mutex mu_;
+  State state_ = State::kWaitingForCall;
+  int outstanding_ = 1;           // the request
+  bool write_in_flight_ = false;  // one write at a time per stream
+  bool turn_pending_ = false;     // asked the scheduler for a turn, which has not run yet
+  bool writing_message_ = false;  // the write in flight is a message, not the initial metadata
+  bool subscribed_ = false;       // the room holds a pointer to this call
+  bool drain_alarm_armed_ = false;
+  bool stall_alarm_armed_ = false;
+  std::deque<MessagePtr> queue_;  // behind the write in flight; at most options->max_queued_messages
+  SteadyTime write_started_;      // of the write in flight
+  bool stalled_ = false;          // as last told to the busy gate
+  std::int64_t gate_counted_ = 0;  // queued messages last told to the busy gate
+  std::optional<grpc::Status> finish_status_;
+  grpc::Alarm drain_alarm_;
+  grpc::Alarm stall_alarm_;
+};
+
+}  // namespace chat
+
+#endif  // CHAT_SRC_SERVER_CALLS_LISTEN_CALL_H_

@@ -1,0 +1,60 @@
+#ifndef CHAT_SRC_SERVER_WRITE_SCHEDULER_H_
+#define CHAT_SRC_SERVER_WRITE_SCHEDULER_H_
+
+#include <mutex>
+#include <vector>
+
+#include <grpcpp/alarm.h>
+#include <grpcpp/server_context.h>
+
+#include "server/operation.h"
+
+namespace chat {
+
+// Something with writes to start on its completion queue's thread: a Listen call.
+class WriteTurn {
+ public:
+  // Runs on the queue's thread, once per Schedule().
+  virtual void TakeTurn() = 0;
+
+ protected:
+  ~WriteTurn() = default;
+};
+
+// Starts the writes of Listen calls on their own completion-queue thread.
+//
+// The room hands each message to every subscriber with its lock held, on the thread of whoever
+// sent it. Writing there would make the sender pay for every subscriber's system call, one after
+// another, under the lock. Instead a call that has a message and no write in flight asks its
+// queue's scheduler for a turn; the scheduler wakes the queue's thread once (an alarm already due)
+// for every call that asked meanwhile, and that thread starts their writes. The queues' threads
+// write in parallel, and when messages come faster than they leave, calls gather several before
+// their turn and gRPC sends them together.
+//
+// Threading: Schedule() from any thread, also with the room's and the call's locks held (lock order
+// Room, call, scheduler). mu_ guards the waiting list and the alarm.
+class WriteScheduler {
+ public:
+  explicit WriteScheduler(grpc::ServerCompletionQueue* queue) : queue_(queue) {}
+
+  WriteScheduler(const WriteScheduler&) = delete;
+  WriteScheduler& operator=(const WriteScheduler&) = delete;
+
+  // `call` gets a turn soon on the queue's thread. It must stay alive until then (a Listen call
+  // counts its turn as an outstanding operation).
+  void Schedule(WriteTurn* call);
+
+ private:
+  void OnAlarm(bool ok);
+
+  grpc::ServerCompletionQueue* const queue_;
+  std::mutex mu_;
+  std::vector<WriteTurn*> waiting_;  // guarded by mu_
+  bool armed_ = false;               // guarded by mu_: the alarm is set and has not come back
+  grpc::Alarm alarm_;
+  BoundOperation<WriteScheduler> on_alarm_{this, &WriteScheduler::OnAlarm};
+};
+
+}  // namespace chat
+
+#endif  // CHAT_SRC_SERVER_WRITE_SCHEDULER_H_
