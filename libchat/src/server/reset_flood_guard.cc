@@ -114,7 +114,9 @@ void ResetFloodGuard::Check(Time now) {
                  const Struct* data = Object(server, "data");
                  const std::uint64_t now_unanswered = Number(data, "callsStarted") - Number(data, "callsSucceeded");
                  const auto before = unanswered_.find(id);
-                 const std::uint64_t started = now_unanswered - (before == unanswered_.end() ? 0 : before->second);
+                 const std::uint64_t previous = before == unanswered_.end() ? 0 : before->second;
+                 // Fewer than before when long calls (Listen streams) ended answered since.
+                 const std::uint64_t started = now_unanswered > previous ? now_unanswered - previous : 0;
                  if (2 * static_cast<double>(started) > options_.max_reset_burst) to_read.push_back(id);
                  unanswered[id] = now_unanswered;
                });
