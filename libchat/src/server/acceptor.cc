@@ -39,8 +39,8 @@ Status CannotListen(const std::string& address) {
                 fmt::format("cannot listen on {}: the port is in use or the address is not of this host", address));
 }
 
-// "ipv4:203.0.113.7:50123" or "ipv6:[2001:db8::1]:443", as gRPC writes peers; an IPv4 client of a
-// dual-stack socket as IPv4.
+// "ipv4:203.0.113.7:50123" or "ipv6:[2001:db8::1]:443" (gRPC writes the brackets as %5B and %5D;
+// SourceAddress reads both); an IPv4 client of a dual-stack socket as IPv4.
 std::string PeerString(const sockaddr_storage& address) {
   char text[INET6_ADDRSTRLEN] = "";
   if (address.ss_family == AF_INET) {
@@ -166,20 +166,15 @@ std::size_t Acceptor::HoldOff(const std::string& source, std::chrono::steady_clo
   std::lock_guard<std::mutex> lock(mu_);
   std::erase_if(held_off_, [now = std::chrono::steady_clock::now()](const auto& held) { return held.second <= now; });
   held_off_[source] = until;
-  const auto of_source = by_source_.find(source);
-  if (of_source == by_source_.end()) return 0;
-  std::size_t shut_down = 0;
-  for (const int descriptor : std::vector<int>(of_source->second)) {
-    if (!StillOpen(descriptor, connections_.at(descriptor))) {
-      ForgetLocked(descriptor);
-      continue;
-    }
-    // Not close(): the descriptor is gRPC's. After shutdown() its reads and writes fail, and gRPC
-    // closes the connection and the descriptor as it would for a client that went away.
-    shutdown(descriptor, SHUT_RDWR);
-    ++shut_down;
+  if (const auto of_source = by_source_.find(source); of_source != by_source_.end()) {
+    ForgetClosedLocked(of_source->second);
   }
-  return shut_down;
+  const auto open = by_source_.find(source);  // forgetting the last one erased the entry
+  if (open == by_source_.end()) return 0;
+  // Not close(): the descriptors are gRPC's. After shutdown() their reads and writes fail, and gRPC
+  // closes each connection and its descriptor as it would for a client that went away.
+  for (const int descriptor : open->second) shutdown(descriptor, SHUT_RDWR);
+  return open->second.size();
 }
 
 void Acceptor::Loop(grpc::experimental::ExternalConnectionAcceptor* handoff) {
@@ -232,7 +227,7 @@ void Acceptor::AcceptFrom(int socket_fd, grpc::experimental::ExternalConnectionA
       if (connections_.count(connection) != 0) ForgetLocked(connection);  // the kernel reused a closed one's
       refusal = RefusalLocked(source, std::chrono::steady_clock::now());
       if (refusal.empty()) {
-        connections_[connection] = Connection{peer, source, status.st_dev, status.st_ino};
+        connections_[connection] = Connection{source, status.st_dev, status.st_ino};
         by_source_[std::move(source)].push_back(connection);
       }
     }

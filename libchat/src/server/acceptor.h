@@ -74,7 +74,6 @@ class Acceptor {
 
  private:
   struct Connection {
-    std::string peer;
     std::string source;
     dev_t device = 0;  // of the socket, to tell it from a later file on the same descriptor
     ino_t inode = 0;
