@@ -45,6 +45,7 @@ std::string Formatter::Message(const ChatMessage& message) const {
     case MessageKind::kJoin:
     case MessageKind::kLeave:
     case MessageKind::kNotice:
+    case MessageKind::kGap:
       return time + Notice(message.text);
   }
   return time + Notice(message.text);

@@ -10,13 +10,19 @@
 //     while (auto message = (*stream)->Next(std::chrono::seconds(1))) { ... }
 //   }
 //
-// The server knows a client by its connection, so every Client opens a connection of its own, even
-// next to other Clients in the same process: several Clients are several users.
+// AddUser starts a session: the server answers with a secret token, which the Client keeps and sends
+// on every later call, so the server knows it by its session, whatever connection it comes on. After
+// a lost connection its Listen streams resume by themselves from the last message they delivered,
+// and the name stays its own meanwhile (the server holds it for its --session-hold). Leave() ends
+// the session. Every Client still opens a connection of its own, even next to other Clients in the
+// same process: several Clients are several users.
 #ifndef CHAT_CLIENT_H_
 #define CHAT_CLIENT_H_
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +46,27 @@ struct ClientOptions {
   std::chrono::milliseconds keepalive_timeout{10000};
   // TLS: the certificates (PEM) that the server's must chain to. Empty: plaintext.
   std::string tls_root_certificates;
+  // How long a Listen stream of a Client with a session keeps trying to resume after its connection
+  // was lost (UNAVAILABLE), with backoff between attempts, before it ends with the last error. 0: a
+  // lost connection ends the stream, as without a session.
+  std::chrono::milliseconds resume_for{120000};
+};
+
+// Told, on the stream's handler thread, that a stream cut off by a lost connection runs again:
+// `replayed` messages follow (a kGap first when the server no longer had all of them), then live
+// ones.
+using ResumeHandler = std::function<void(std::size_t replayed)>;
+
+// Where a Listen stream starts (ListenRequest). Both zero: with the next live message.
+struct ListenOptions {
+  // First every message after this id that the server still keeps and that was meant for this
+  // client; a kGap first when it no longer keeps them all. OUT_OF_RANGE when the server has not
+  // issued this id yet.
+  std::uint64_t after_id = 0;
+  // Or first the last `history` such messages (at most 500; INVALID_ARGUMENT beyond).
+  std::uint32_t history = 0;
+  // Optional: told each time the stream resumed after a lost connection.
+  ResumeHandler on_resumed;
 };
 
 // The handlers of a Listen stream (MessageHandler, EndHandler: chat/message.h) run on a gRPC thread,
@@ -58,6 +85,12 @@ class Subscription {
 
   Subscription(const Subscription&) = delete;
   Subscription& operator=(const Subscription&) = delete;
+
+  // How many messages the server replayed at the start of the stream (ListenOptions), before live
+  // ones: the history asked for, or what was missed.
+  std::size_t replayed() const;
+  // The id of the last message delivered to the handler; 0 before the first.
+  std::uint64_t last_id() const;
 
  private:
   std::unique_ptr<Impl> impl_;
@@ -84,6 +117,9 @@ class MessageStream {
   // Why the stream ended (OK while it runs).
   Status status() const;
 
+  // As Subscription::replayed().
+  std::size_t replayed() const;
+
  private:
   std::unique_ptr<Impl> impl_;
 };
@@ -105,8 +141,18 @@ class Client {
 
   // Asks for `name`. The answer is OK with code kAdded, kTaken or kInvalid and a sentence for the
   // person; an error status only when the call itself failed (server unreachable, user limit).
-  // Registering again from the same Client swaps the old name for the new one.
+  // Registering again from the same Client swaps the old name for the new one. On kAdded the Client
+  // keeps the session token (Registration::session) and sends it from then on.
   Result<Registration> AddUser(std::string_view name);
+
+  // Frees the name and ends the session and every stream of it at once; the Client then has no
+  // session (a later AddUser starts a new one). UNAUTHENTICATED when the server no longer knows the
+  // session, FAILED_PRECONDITION when there is no name to leave.
+  Status Leave();
+
+  // True from an ADDED answer until Leave(), or until the server answered that it no longer knows
+  // the session (UNAUTHENTICATED: register again).
+  bool has_session() const;
 
   // Sends `text` to the room, or to one user when it starts with "@name ". Returns the room
   // sequence number the server gave the message. FAILED_PRECONDITION before AddUser succeeded;
@@ -116,11 +162,17 @@ class Client {
   // The registered users, sorted ignoring case.
   Result<std::vector<std::string>> ListUsers();
 
-  // Opens the room stream and returns once the server has accepted it: every message the server
-  // accepts from then on is delivered. A Client may listen more than once; every stream gets
-  // everything, and the name stays registered until the last stream ends.
-  Result<std::unique_ptr<Subscription>> Listen(MessageHandler on_message, EndHandler on_end);
-  Result<std::unique_ptr<MessageStream>> Listen();
+  // Up to `limit` (1 to 500) messages meant for this client before `before_id` (0: the latest),
+  // oldest first. FAILED_PRECONDITION before AddUser succeeded.
+  Result<HistoryPage> History(std::uint64_t before_id, std::uint32_t limit);
+
+  // Opens the room stream and returns once the server has accepted it: what `from` asks for is
+  // replayed first, then every message the server accepts from then on is delivered. A Client may
+  // listen more than once; every stream gets everything. Without a session the name stays
+  // registered until the last stream ends; with one, for the server's session hold after that.
+  Result<std::unique_ptr<Subscription>> Listen(MessageHandler on_message, EndHandler on_end,
+                                               ListenOptions from = {});
+  Result<std::unique_ptr<MessageStream>> Listen(ListenOptions from = {});
 
  private:
   class Impl;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "chat/status.h"
 
@@ -18,6 +19,8 @@ enum class MessageKind {
   kJoin = 2,    // `from` took a name
   kLeave = 3,   // `from` gave up its name; `text` says why
   kNotice = 4,  // any other announcement; `text` says what
+  kGap = 5,     // a resumed stream missed messages the server no longer keeps: `text` says how many,
+                // and `id` is the last id missed
 };
 
 // One entry of the room's stream, as every subscriber receives it.
@@ -54,6 +57,15 @@ using EndHandler = std::function<void(const Status& reason)>;
 struct Registration {
   RegistrationCode code = RegistrationCode::kNone;
   std::string message;
+  // On kAdded, the session's secret token (chat/client.h keeps and sends it by itself); empty
+  // otherwise.
+  std::string session;
+};
+
+// A page of the room's history (Client::History), oldest first.
+struct HistoryPage {
+  std::vector<ChatMessage> messages;
+  bool complete = false;  // false when the server's kept history does not reach further back
 };
 
 }  // namespace chat

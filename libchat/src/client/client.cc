@@ -67,7 +67,7 @@ Result<Registration> Client::AddUser(std::string_view name) {
   const auto context = impl_->UnaryContext();
   const grpc::Status status = impl_->stub().AddUser(context.get(), request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
-  return Registration{static_cast<RegistrationCode>(response.code()), response.msg()};
+  return Registration{static_cast<RegistrationCode>(response.code()), response.msg(), response.session()};
 }
 
 Result<std::uint64_t> Client::Send(std::string_view text) {
@@ -91,7 +91,8 @@ Result<std::vector<std::string>> Client::ListUsers() {
   return names;
 }
 
-Result<std::unique_ptr<Subscription>> Client::Listen(MessageHandler on_message, EndHandler on_end) {
+Result<std::unique_ptr<Subscription>> Client::Listen(MessageHandler on_message, EndHandler on_end,
+                                                     ListenOptions /*from*/) {
   auto reactor = std::make_unique<Subscription::Impl>(std::move(on_message), std::move(on_end));
   if (Status started = reactor->Start(&impl_->stub(), impl_->options().rpc_timeout); !started.ok()) {
     return started;
@@ -99,7 +100,7 @@ Result<std::unique_ptr<Subscription>> Client::Listen(MessageHandler on_message, 
   return std::make_unique<Subscription>(std::move(reactor));
 }
 
-Result<std::unique_ptr<MessageStream>> Client::Listen() {
+Result<std::unique_ptr<MessageStream>> Client::Listen(ListenOptions /*from*/) {
   auto stream = std::make_unique<MessageStream::Impl>();
   Result<std::unique_ptr<Subscription>> subscription = Listen(stream->MessageSink(), stream->EndSink());
   if (!subscription.ok()) return subscription.status();

@@ -30,6 +30,7 @@ std::string_view KindName(MessageKind kind) {
     case MessageKind::kJoin: return "join";
     case MessageKind::kLeave: return "leave";
     case MessageKind::kNotice: return "notice";
+    case MessageKind::kGap: return "gap";
   }
   return "unknown";
 }
@@ -43,17 +44,17 @@ Result<Registration> Room::Register(const std::string& peer, std::string_view na
   if (closed_) return Closed();
 
   if (Status problem = CheckUsername(name); !problem.ok()) {
-    return Registration{RegistrationCode::kInvalid, "invalid name: " + problem.message()};
+    return Registration{RegistrationCode::kInvalid, "invalid name: " + problem.message(), {}};
   }
 
   const std::string folded = FoldUsername(name);
-  Registration added{RegistrationCode::kAdded, ""};
+  Registration added{RegistrationCode::kAdded, "", {}};
   if (auto owner = members_.find(folded); owner != members_.end()) {
     Member& member = owner->second;
     if (member.peer != peer) {
-      return Registration{RegistrationCode::kTaken, fmt::format("{} is taken; choose another name", member.name)};
+      return Registration{RegistrationCode::kTaken, fmt::format("{} is taken; choose another name", member.name), {}};
     }
-    if (member.name == name) return Registration{RegistrationCode::kAdded, fmt::format("you are {}", name)};
+    if (member.name == name) return Registration{RegistrationCode::kAdded, fmt::format("you are {}", name), {}};
     // The same name in another case: a rename in all but the key.
     Peer& state = peers_.at(peer);
     if (Status flood = TakeSendTokenLocked(state, "changing names"); !flood.ok()) return flood;
