@@ -14,6 +14,7 @@ static_assert(static_cast<int>(MessageKind::kDirect) == Message::DIRECT);
 static_assert(static_cast<int>(MessageKind::kJoin) == Message::JOIN);
 static_assert(static_cast<int>(MessageKind::kLeave) == Message::LEAVE);
 static_assert(static_cast<int>(MessageKind::kNotice) == Message::NOTICE);
+static_assert(static_cast<int>(MessageKind::kGap) == Message::GAP);
 
 MessageKind KindFromWire(Message::Kind kind) {
   switch (kind) {
@@ -21,6 +22,7 @@ MessageKind KindFromWire(Message::Kind kind) {
     case Message::DIRECT: return MessageKind::kDirect;
     case Message::JOIN: return MessageKind::kJoin;
     case Message::LEAVE: return MessageKind::kLeave;
+    case Message::GAP: return MessageKind::kGap;
     default: return MessageKind::kNotice;  // a kind this build does not know yet: show it as a notice
   }
 }
