@@ -52,10 +52,12 @@ struct ClientOptions {
   std::chrono::milliseconds resume_for{120000};
 };
 
-// Told, on the stream's handler thread, that a stream cut off by a lost connection runs again:
-// `replayed` messages follow (a kGap first when the server no longer had all of them), then live
-// ones.
+// Told that a stream cut off by a lost connection runs again: `replayed` messages follow (a kGap
+// first when the server no longer had all of them), then live ones.
 using ResumeHandler = std::function<void(std::size_t replayed)>;
+// Told that a stream was cut off by a lost connection (`reason`, UNAVAILABLE) and is being resumed:
+// the ResumeHandler follows when it runs again, or the end handler when it cannot.
+using InterruptHandler = std::function<void(const Status& reason)>;
 
 // Where a Listen stream starts (ListenRequest). Both zero: with the next live message.
 struct ListenOptions {
@@ -65,18 +67,30 @@ struct ListenOptions {
   std::uint64_t after_id = 0;
   // Or first the last `history` such messages (at most 500; INVALID_ARGUMENT beyond).
   std::uint32_t history = 0;
+  // Optional: told each time the stream was cut off and is being resumed.
+  InterruptHandler on_interrupted;
   // Optional: told each time the stream resumed after a lost connection.
   ResumeHandler on_resumed;
 };
 
-// The handlers of a Listen stream (MessageHandler, EndHandler: chat/message.h) run on a gRPC thread,
-// one at a time, in room order. The next message is not read until the handler returns, so a
-// handler that blocks stalls its own stream (and eventually gets it evicted by the server). The
-// end handler is called once when the stream ends by itself (server shutdown, eviction, lost
-// connection), never when it ends because its Subscription was destroyed.
+// The handlers of a Listen stream (MessageHandler, EndHandler: chat/message.h, and those of
+// ListenOptions) run one at a time, in room order: on a gRPC thread, except on_resumed, and the
+// end handler after a failed resume, which run on the stream's own resume thread. The next message
+// is not read until the handler returns, so a handler that blocks stalls its own stream (and
+// eventually gets it evicted by the server). The end handler is called once when the stream ends
+// by itself (server shutdown without a session to resume, eviction, Leave(), resuming that failed),
+// never when it ends because its Subscription was destroyed.
+//
+// Resuming (ClientOptions::resume_for): a stream of a Client with a session that ends with
+// UNAVAILABLE opens again by itself, as Listen with after_id = the last id it delivered (or the
+// after_id it was opened with, when it delivered nothing yet: a live-only stream that had
+// delivered nothing resumes live-only), on the same handlers; no message is delivered twice.
+// UNAUTHENTICATED (the server restarted, or held the name past its --session-hold) ends it, and
+// the Client then has no session.
 
-// A running Listen stream that delivers to handlers. Destroying it cancels the stream and waits
-// until no handler is running, so it must not be destroyed from inside a handler.
+// A running Listen stream that delivers to handlers. Destroying it cancels the stream, stops any
+// resume attempt, and waits until no handler is running, so it must not be destroyed from inside a
+// handler. It may outlive its Client. Its methods are thread-safe.
 class Subscription {
  public:
   class Impl;
@@ -87,7 +101,8 @@ class Subscription {
   Subscription& operator=(const Subscription&) = delete;
 
   // How many messages the server replayed at the start of the stream (ListenOptions), before live
-  // ones: the history asked for, or what was missed.
+  // ones: the history asked for, or what was missed. The first replayed() messages delivered are
+  // those (unless the stream ended first). Resumes tell their own count to on_resumed.
   std::size_t replayed() const;
   // The id of the last message delivered to the handler; 0 before the first.
   std::uint64_t last_id() const;

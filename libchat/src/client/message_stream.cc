@@ -52,11 +52,14 @@ Status MessageStream::Impl::status() const {
   return status_;
 }
 
+std::size_t MessageStream::Impl::replayed() const { return subscription_->replayed(); }
+
 MessageStream::MessageStream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 MessageStream::~MessageStream() = default;
 
 std::optional<ChatMessage> MessageStream::Next(std::chrono::milliseconds timeout) { return impl_->Next(timeout); }
 bool MessageStream::ended() const { return impl_->ended(); }
 Status MessageStream::status() const { return impl_->status(); }
+std::size_t MessageStream::replayed() const { return impl_->replayed(); }
 
 }  // namespace chat

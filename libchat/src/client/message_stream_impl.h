@@ -2,6 +2,7 @@
 #define CHAT_SRC_CLIENT_MESSAGE_STREAM_IMPL_H_
 
 #include <chrono>
+#include <cstddef>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -14,8 +15,8 @@ namespace chat {
 
 // A queue fed by a Subscription's handlers and drained by Next().
 //
-// Threading: the sinks run on gRPC's threads, the rest on the owner's; mu_ guards the queue and
-// the end state.
+// Threading: the sinks run on the subscription's handler threads, the rest on the owner's; mu_
+// guards the queue and the end state. subscription_ is set once, before the owner gets this.
 class MessageStream::Impl {
  public:
   // Handlers that feed this queue; valid as long as this object.
@@ -28,6 +29,7 @@ class MessageStream::Impl {
   std::optional<ChatMessage> Next(std::chrono::milliseconds timeout);
   bool ended() const;
   Status status() const;
+  std::size_t replayed() const;
 
  private:
   mutable std::mutex mu_;

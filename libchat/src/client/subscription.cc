@@ -1,89 +1,197 @@
 #include "client/subscription.h"
 
+#include <algorithm>
 #include <utility>
 
-#include "common/thread_annotations.h"
 #include "wire/wire.h"
 
 namespace chat {
+namespace {
 
-Subscription::Impl::Impl(MessageHandler on_message, EndHandler on_end)
-    : on_message_(std::move(on_message)), on_end_(std::move(on_end)) {}
+constexpr std::chrono::milliseconds kFirstResumeWait{250};
+constexpr std::chrono::milliseconds kMaxResumeWait{4000};
 
-Status Subscription::Impl::Start(Chat::Stub* stub, std::chrono::milliseconds timeout) {
-  HandOff(this);
-  stub->async()->Listen(&context_, &request_, this);
-  StartRead(&incoming_);
-  StartCall();
-
-  std::unique_lock<std::mutex> lock(mu_);
-  if (!phase_changed_.wait_for(lock, timeout, [this] { return phase_ != Phase::kStarting; })) {
-    lock.unlock();
-    Stop();
-    return Status(StatusCode::kDeadlineExceeded, "the server did not accept the stream in time");
+// Worth another attempt: the server is not back yet, is still shutting down, or still counts the
+// lost connection's stream against its limits.
+bool IsTransient(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kUnavailable:
+    case StatusCode::kDeadlineExceeded:
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kAborted:
+      return true;
+    default:
+      return false;
   }
-  if (phase_ == Phase::kAccepted) return Status::Ok();
-  if (end_status_.ok()) return Status(StatusCode::kUnknown, "the server ended the stream at once");
-  return end_status_;
+}
+
+}  // namespace
+
+Subscription::Impl::Impl(std::shared_ptr<ClientCore> core, MessageHandler on_message, EndHandler on_end,
+                         ListenOptions from)
+    : core_(std::move(core)),
+      on_message_(std::move(on_message)),
+      on_end_(std::move(on_end)),
+      from_(std::move(from)),
+      random_(std::random_device()()) {}
+
+Subscription::Impl::~Impl() { Stop(); }
+
+Status Subscription::Impl::Start() {
+  ListenRequest request;
+  request.set_after_id(from_.after_id);
+  request.set_history(from_.history);
+  const std::string session = core_->session();
+  std::unique_ptr<ClientListenCall> call = NewCall(std::move(request), session);
+  const Status started = call->Start(&core_->stub(), session, core_->options().rpc_timeout);
+  if (!started.ok()) {
+    if (started.code() == StatusCode::kUnauthenticated) core_->ForgetSession(session);
+    return started;
+  }
+  replayed_ = call->replayed();
+  ClientListenCall* open = call.get();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    call_ = std::move(call);
+  }
+  open->Open();
+  return Status::Ok();
 }
 
 void Subscription::Impl::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
-    if (phase_ == Phase::kEnded) return;
+    if (attempt_ != nullptr) attempt_->Cancel();
   }
-  context_.TryCancel();
+  changed_.notify_all();
+  // Once stopping_ is set nobody starts the resume thread, and once it is joined nobody but this
+  // thread touches call_.
+  if (resumer_.joinable()) resumer_.join();
+  if (call_) call_->Stop();
+}
+
+std::unique_ptr<ClientListenCall> Subscription::Impl::NewCall(ListenRequest request, const std::string& session) {
+  ClientListenCall::Handlers handlers;
+  handlers.message = [this](const Message& message) { Deliver(message); };
+  handlers.ended = [this, session](const Status& status) { CallEnded(status, session); };
+  return std::make_unique<ClientListenCall>(std::move(request), std::move(handlers));
+}
+
+void Subscription::Impl::Deliver(const Message& message) {
+  const ChatMessage plain = FromWire(message);
+  if (plain.id != 0) {
+    if (plain.id <= last_id_.load()) return;  // delivered before the stream resumed
+    last_id_.store(plain.id);
+  }
+  if (on_message_) on_message_(plain);
+}
+
+void Subscription::Impl::CallEnded(const Status& status, const std::string& session) {
+  if (status.code() == StatusCode::kUnauthenticated) core_->ForgetSession(session);
+  if (!Resumable(status)) {
+    if (on_end_) on_end_(status);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+  }
+  // Before the resume thread is woken, so that on_resumed cannot overtake it.
+  if (from_.on_interrupted) from_.on_interrupted(status);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    lost_ = status;
+    if (!resumer_.joinable()) resumer_ = std::thread([this] { RunResumer(); });
+  }
+  changed_.notify_all();
+}
+
+bool Subscription::Impl::Resumable(const Status& status) const {
+  return status.code() == StatusCode::kUnavailable && core_->options().resume_for.count() > 0 &&
+         !core_->session().empty();
+}
+
+void Subscription::Impl::RunResumer() {
   std::unique_lock<std::mutex> lock(mu_);
-  phase_changed_.wait(lock, [this] { return phase_ == Phase::kEnded; });
-}
+  while (true) {
+    changed_.wait(lock, [this] { return stopping_ || lost_.has_value(); });
+    if (stopping_) return;
+    const Status reason = *std::exchange(lost_, std::nullopt);
+    std::unique_ptr<ClientListenCall> ended = std::move(call_);
+    lock.unlock();
+    if (ended) ended->Stop();  // it has ended; this waits until its OnDone has returned
+    ended.reset();
 
-// The server sends its initial metadata once it has subscribed the stream to the room; a refusal
-// comes as trailers only, and then ok is false.
-void Subscription::Impl::OnReadInitialMetadataDone(bool ok) {
-  TakeOver(this);
-  if (ok) MarkAccepted();
-}
-
-void Subscription::Impl::OnReadDone(bool ok) {
-  TakeOver(this);
-  if (!ok) return;  // the stream ended; OnDone follows
-  MarkAccepted();   // in case this reaction overtook OnReadInitialMetadataDone
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return;  // the owner is cancelling; OnDone follows
+    Result<std::unique_ptr<ClientListenCall>> resumed = Resume(reason);
+    if (!resumed.ok()) {
+      lock.lock();
+      if (stopping_) return;
+      lock.unlock();
+      if (on_end_) on_end_(resumed.status());
+      return;
+    }
+    ClientListenCall* open = resumed->get();
+    lock.lock();
+    if (stopping_) {
+      lock.unlock();
+      open->Stop();
+      return;
+    }
+    call_ = std::move(resumed).value();
+    lock.unlock();
+    // Only this thread and Stop() (after joining it) replace call_, so `open` stays valid here.
+    if (from_.on_resumed) from_.on_resumed(open->replayed());
+    open->Open();
+    lock.lock();
   }
-  on_message_(FromWire(incoming_));
-  HandOff(this);
-  StartRead(&incoming_);
 }
 
-void Subscription::Impl::OnDone(const grpc::Status& status) {
-  TakeOver(this);
-  bool ended_by_itself = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    ended_by_itself = phase_ == Phase::kAccepted && !stopping_;
-  }
-  if (ended_by_itself && on_end_) on_end_(FromGrpcStatus(status));
+Result<std::unique_ptr<ClientListenCall>> Subscription::Impl::Resume(Status reason) {
+  const auto deadline = std::chrono::steady_clock::now() + core_->options().resume_for;
+  std::chrono::milliseconds wait = kFirstResumeWait;
+  Status last = std::move(reason);
+  while (true) {
+    const std::string session = core_->session();
+    if (session.empty()) return Status(StatusCode::kUnauthenticated, "the session is over; register again");
+    ListenRequest request;
+    request.set_after_id(std::max(from_.after_id, last_id_.load()));
+    std::unique_ptr<ClientListenCall> call = NewCall(std::move(request), session);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return Status(StatusCode::kCancelled, "the subscription was destroyed");
+      attempt_ = call.get();
+    }
+    const Status started = call->Start(&core_->stub(), session, core_->options().rpc_timeout);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      attempt_ = nullptr;
+    }
+    if (started.ok()) return call;
+    if (started.code() == StatusCode::kUnauthenticated) core_->ForgetSession(session);
+    if (!IsTransient(started)) return started;
+    last = started;
 
-  // The last act: once mu_ is released the owner may free this object, so notify under the lock.
-  std::lock_guard<std::mutex> lock(mu_);
-  end_status_ = FromGrpcStatus(status);
-  phase_ = Phase::kEnded;
-  phase_changed_.notify_all();
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return last;
+    if (!Pause(std::min(wait, left))) return Status(StatusCode::kCancelled, "the subscription was destroyed");
+    wait = std::min(wait * 2, kMaxResumeWait);
+  }
 }
 
-void Subscription::Impl::MarkAccepted() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (phase_ != Phase::kStarting) return;
-    phase_ = Phase::kAccepted;
-  }
-  phase_changed_.notify_all();
+// Jittered by ±20%, so that the clients of a restarted server do not all come back at once.
+bool Subscription::Impl::Pause(std::chrono::milliseconds wait) {
+  std::uniform_real_distribution<double> factor(0.8, 1.2);
+  const auto jittered = std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(wait.count()) * factor(random_)));
+  std::unique_lock<std::mutex> lock(mu_);
+  return !changed_.wait_for(lock, jittered, [this] { return stopping_; });
 }
 
 Subscription::Subscription(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Subscription::~Subscription() { impl_->Stop(); }
+
+std::size_t Subscription::replayed() const { return impl_->replayed(); }
+std::uint64_t Subscription::last_id() const { return impl_->last_id(); }
 
 }  // namespace chat
