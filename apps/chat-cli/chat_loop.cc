@@ -33,6 +33,7 @@ class ChatOutput : public SessionOutput {
   void ShowMessage(const ChatMessage& message) override { pending_.push_back({formatter_.Message(message), false}); }
   void ShowNotice(std::string_view text) override { pending_.push_back({formatter_.Notice(text), false}); }
   void ShowError(std::string_view text) override { pending_.push_back({formatter_.Error(text), true}); }
+  void ShowSeparator(std::string_view text) override { pending_.push_back({formatter_.Separator(text), false}); }
 
   virtual void Flush() = 0;
 

@@ -1,5 +1,8 @@
 #include "command.h"
 
+#include <charconv>
+#include <system_error>
+
 #include "chat/rules.h"
 
 namespace chat::cli {
@@ -7,6 +10,7 @@ namespace {
 
 constexpr std::string_view kMsgUsage = "usage: /msg NAME text";
 constexpr std::string_view kNickUsage = "usage: /nick NAME";
+constexpr std::string_view kHistoryUsage = "usage: /history [N], N from 1 to 500";
 
 bool IsSpace(char c) { return c == ' ' || c == '\t'; }
 
@@ -37,6 +41,19 @@ Command Nick(std::string_view arguments) {
   return {CommandKind::kNick, std::string(name)};
 }
 
+Command History(std::string_view arguments) {
+  const std::string_view number = TakeWord(arguments);
+  const Command usage{CommandKind::kUsage, std::string(kHistoryUsage)};
+  if (!TrimText(arguments).empty()) return usage;
+  if (number.empty()) return {CommandKind::kHistory, "", kDefaultHistoryCount};
+  std::uint32_t count = 0;
+  const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), count);
+  if (error != std::errc() || end != number.data() + number.size() || count == 0 || count > kMaxHistoryCount) {
+    return usage;
+  }
+  return {CommandKind::kHistory, "", count};
+}
+
 }  // namespace
 
 Command ParseCommand(std::string_view line) {
@@ -48,6 +65,7 @@ Command ParseCommand(std::string_view line) {
   const std::string_view word = TakeWord(arguments);
   if (IsCommand(word, "/msg")) return DirectMessage(arguments);
   if (IsCommand(word, "/nick")) return Nick(arguments);
+  if (IsCommand(word, "/history")) return History(arguments);
   if (IsCommand(word, "/who")) return {CommandKind::kWho, ""};
   if (IsCommand(word, "/help")) return {CommandKind::kHelp, ""};
   if (IsCommand(word, "/quit")) return {CommandKind::kQuit, ""};
@@ -59,8 +77,9 @@ std::vector<std::string> HelpLines() {
       "/who            list the users",
       "/msg NAME text  send text to NAME only (or type @NAME text)",
       "/nick NAME      change your name",
+      "/history [N]    show N earlier messages (20 unless said; at most 500)",
       "/help           show these commands",
-      "/quit           leave (Ctrl-D and Ctrl-C leave too)",
+      "/quit           leave, freeing your name at once (so do Ctrl-D and Ctrl-C)",
       "//text          send a line that starts with /",
   };
 }

@@ -55,6 +55,10 @@ std::string Formatter::Notice(std::string_view text) const {
   return Paint(kNoticeColor, "* " + EscapeForTerminal(text));
 }
 
+std::string Formatter::Separator(std::string_view text) const {
+  return Paint(kNoticeColor, "--- " + EscapeForTerminal(text) + " ---");
+}
+
 std::string Formatter::Error(std::string_view text) const {
   std::string line = "! " + EscapeForTerminal(text);
   if (!options_.color_errors) return line;

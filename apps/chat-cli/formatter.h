@@ -25,8 +25,9 @@ struct FormatOptions {
 //
 //   alice: hi                  kChat
 //   alice -> bob: psst         kDirect, whose text was "@bob psst"
-//   * bob joined               kJoin, kLeave, kNotice, and Notice()
+//   * bob joined               kJoin, kLeave, kNotice, kGap, and Notice()
 //   ! no such user: carol      Error()
+//   --- live ---               Separator(): sets a run of messages apart (history, catching up)
 class Formatter {
  public:
   explicit Formatter(FormatOptions options) : options_(options) {}
@@ -34,6 +35,7 @@ class Formatter {
   std::string Message(const ChatMessage& message) const;
   std::string Notice(std::string_view text) const;
   std::string Error(std::string_view text) const;
+  std::string Separator(std::string_view text) const;
 
   // The ANSI color code ("32", "1;34", ...) of `name`, the same for every spelling of it
   // ("Alice" and "alice" are one user). Never the red used for errors.

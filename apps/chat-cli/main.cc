@@ -54,6 +54,9 @@ int main(int argc, char** argv) {
       ->envname("CHAT_SERVER")
       ->capture_default_str();
   app.add_option("-u,--user", user, "The name to take; without it, chat-cli asks for one");
+  app.add_option("--history", options.session.history, "How many earlier messages to show on start (0: none)")
+      ->check(CLI::Range(0, 500))
+      ->capture_default_str();
   app.add_flag("-t,--timestamps", options.format.show_time, "Show the server's time before each message");
   std::string tls_ca;
   app.add_option("--tls-ca", tls_ca, "Connect over TLS, trusting these certificates (PEM file)")

@@ -1,6 +1,7 @@
 #include "session.h"
 
 #include <algorithm>
+#include <charconv>
 #include <utility>
 #include <vector>
 
@@ -12,6 +13,14 @@
 #include "error_text.h"
 
 namespace chat::cli {
+namespace {
+
+// "1 message", "3 earlier messages".
+std::string Counted(std::size_t count, std::string_view thing) {
+  return fmt::format("{} {}{}", count, thing, count == 1 ? "" : "s");
+}
+
+}  // namespace
 
 Session::Session(SessionOptions options, SessionOutput* output, std::function<void()> wake)
     : options_(std::move(options)), output_(output), wake_(std::move(wake)) {}
@@ -22,30 +31,31 @@ Status Session::Connect() {
   auto client = std::make_unique<Client>(options_.client);
   // Its status already reads "cannot reach server at HOST:PORT", as the person should see it.
   if (Status up = client->WaitForConnection(options_.connect_timeout); !up.ok()) return up;
-  connection_.client = std::move(client);
+  client_ = std::move(client);
   state_ = State::kNaming;
   return Status::Ok();
 }
 
 NameResult Session::ChooseName(std::string_view name) {
   name = TrimText(name);
-  Result<Registration> answer = connection_.client->AddUser(name);
+  Result<Registration> answer = client_->AddUser(name);
   if (!answer.ok() && answer.status().code() == StatusCode::kUnavailable) {  // see session.h
     const Status reconnected = Connect();
-    answer = reconnected.ok() ? connection_.client->AddUser(name) : Result<Registration>(reconnected);
+    answer = reconnected.ok() ? client_->AddUser(name) : Result<Registration>(reconnected);
   }
   const std::optional<Registration> registration = ShowRegistration(answer);
   if (!registration) return NameResult::kFailed;
   if (registration->code != RegistrationCode::kAdded) return NameResult::kRefused;
-  Result<std::unique_ptr<Subscription>> subscription = Subscribe(*connection_.client, generation_);
-  if (!subscription.ok()) {
-    ShowFailedCall(subscription.status());
+  ListenOptions from;
+  from.history = options_.history;
+  if (Status listening = Subscribe(from); !listening.ok()) {
+    ShowFailedCall(listening);
     return NameResult::kFailed;
   }
-  connection_.subscription = std::move(subscription).value();
   name_ = std::string(name);
   state_ = State::kChatting;
   output_->ShowNotice(registration->message);
+  StartReplay(false, subscription_->replayed());
   return NameResult::kAdded;
 }
 
@@ -69,6 +79,7 @@ LineResult Session::HandleLine(std::string_view line) {
     case CommandKind::kSay:
     case CommandKind::kWho:
     case CommandKind::kNick:
+    case CommandKind::kHistory:
       break;
   }
   if (state_ != State::kChatting) {
@@ -79,6 +90,7 @@ LineResult Session::HandleLine(std::string_view line) {
   if (command.kind == CommandKind::kSay) Send(command.argument);
   if (command.kind == CommandKind::kWho) ListUsers();
   if (command.kind == CommandKind::kNick) Rename(command.argument);
+  if (command.kind == CommandKind::kHistory) ShowEarlier(command.count);
   return LineResult::kContinue;
 }
 
@@ -95,6 +107,7 @@ void Session::ProcessEvents() {
 
 void Session::Leave() {
   if (state_ == State::kLeft) return;
+  const bool chatting = state_ == State::kChatting;
   state_ = State::kLeft;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -102,34 +115,54 @@ void Session::Leave() {
   }
   changed_.notify_all();  // a handler waiting for space gives up, so the subscription can stop
   StopReconnecting();
-  DropConnection();
-  // Queued events may hold a connection the reconnecting thread handed over. Destroying it stops
-  // its stream, whose handlers take mu_, so it is destroyed outside the lock.
-  std::deque<Event> events;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    events.swap(events_);
+  subscription_.reset();
+  // While reconnecting, only a connection that happens to be up right now is worth a call.
+  if (client_ && client_->has_session() &&
+      (chatting || client_->WaitForConnection(std::chrono::milliseconds(0)).ok())) {
+    client_->Leave();
   }
+  client_.reset();
+  std::lock_guard<std::mutex> lock(mu_);
+  events_.clear();
 }
 
-Result<std::unique_ptr<Subscription>> Session::Subscribe(Client& client, std::uint64_t generation) {
-  return client.Listen(
-      [this, generation](const ChatMessage& message) {
+Status Session::Subscribe(ListenOptions from) {
+  const std::uint64_t generation = ++generation_;
+  const auto post = [this, generation](Event event) {
+    event.generation = generation;
+    Post(std::move(event));
+  };
+  from.on_interrupted = [post](const Status& reason) {
+    Event event;
+    event.kind = Event::Kind::kInterrupted;
+    event.status = reason;
+    post(std::move(event));
+  };
+  from.on_resumed = [post](std::size_t replayed) {
+    Event event;
+    event.kind = Event::Kind::kResumed;
+    event.replayed = replayed;
+    post(std::move(event));
+  };
+  Result<std::unique_ptr<Subscription>> subscription = client_->Listen(
+      [post](const ChatMessage& message) {
         Event event;
-        event.generation = generation;
         event.message = message;
-        Post(std::move(event));
+        post(std::move(event));
       },
-      [this, generation](const Status& reason) {
+      [post](const Status& reason) {
         Event event;
         event.kind = Event::Kind::kEnded;
-        event.generation = generation;
         event.status = reason;
-        Post(std::move(event));
-      });
+        post(std::move(event));
+      },
+      std::move(from));
+  if (!subscription.ok()) return subscription.status();
+  subscription_ = std::move(subscription).value();
+  return Status::Ok();
 }
 
-// Runs on gRPC's threads and the reconnecting thread.
+// Runs on the stream's threads and the reconnecting thread.
 void Session::Post(Event event) {
   {
     std::unique_lock<std::mutex> lock(mu_);
@@ -144,39 +177,67 @@ void Session::Post(Event event) {
 }
 
 void Session::Handle(Event& event) {
-  const bool current = event.generation == generation_;
+  if (event.kind == Event::Kind::kMessage) return ShowRoomMessage(event.message);
+  if (event.generation != generation_) return;  // from a stream or an attempt given up on
   switch (event.kind) {
     case Event::Kind::kMessage:
-      if (current) seen_id_ = std::max(seen_id_, event.message.id);
-      output_->ShowMessage(event.message);
+      return;
+    case Event::Kind::kInterrupted:
+      if (state_ == State::kChatting) Interrupted(event.status);
+      return;
+    case Event::Kind::kResumed:
+      if (state_ == State::kReconnecting) Resumed(event.replayed);
       return;
     case Event::Kind::kEnded:
-      if (!current) return;
       if (state_ == State::kChatting) {
         LoseConnection(event.status);
       } else if (state_ == State::kReconnecting) {
-        lost_before_adopted_ = event.status;  // its kReconnected is still on the way
+        StartReconnecting();  // resuming failed; the loss was said already
       }
       return;
-    case Event::Kind::kReconnected:
-      if (current && state_ == State::kReconnecting) Adopt(event);
+    case Event::Kind::kRegistered:
+      if (state_ == State::kReconnecting) Reregistered();
       return;
     case Event::Kind::kRetrying:
-      if (current && state_ == State::kReconnecting) output_->ShowError(event.text);
+      if (state_ == State::kReconnecting) output_->ShowError(event.text);
       return;
   }
 }
 
-void Session::Adopt(Event& event) {
-  StopReconnecting();  // it has finished; this only joins it
-  connection_ = std::move(event.connection);
-  state_ = State::kChatting;
-  output_->ShowNotice(fmt::format("reconnected to {} as {}", options_.client.server_address, name_));
-  if (lost_before_adopted_) LoseConnection(*std::exchange(lost_before_adopted_, std::nullopt));
+void Session::ShowRoomMessage(const ChatMessage& message) {
+  seen_id_ = std::max(seen_id_, message.id);
+  const bool kept = message.id != 0 && message.kind != MessageKind::kGap;  // a kGap stands for what is not kept
+  if (kept && (oldest_id_ == 0 || message.id < oldest_id_)) oldest_id_ = message.id;
+  output_->ShowMessage(message);
+  if (!replay_) return;
+  if (message.kind == MessageKind::kGap) {
+    replay_->gap = true;
+  } else {
+    ++replay_->shown;
+  }
+  if (--replay_->left == 0) FinishReplay();
+}
+
+// The first `count` messages of the stream from now on are replayed ones.
+void Session::StartReplay(bool catching_up, std::size_t count) {
+  replay_.reset();
+  if (count == 0) {
+    if (catching_up) output_->ShowNotice("back: no messages missed");
+    return;
+  }
+  replay_ = Replay{catching_up, count, 0, false};
+  if (!catching_up) output_->ShowSeparator(Counted(count, "earlier message"));
+}
+
+void Session::FinishReplay() {
+  const Replay replay = *std::exchange(replay_, std::nullopt);
+  if (!replay.catching_up) return output_->ShowSeparator("live");
+  output_->ShowNotice(fmt::format("back: caught up on {}{}", Counted(replay.shown, "message"),
+                                  replay.gap ? "; some were lost (see above)" : ""));
 }
 
 void Session::Send(const std::string& text) {
-  const Result<std::uint64_t> id = connection_.client->Send(text);
+  const Result<std::uint64_t> id = client_->Send(text);
   if (!id.ok()) {
     ShowFailedCall(id.status());
     return;
@@ -185,7 +246,7 @@ void Session::Send(const std::string& text) {
 }
 
 void Session::ListUsers() {
-  const Result<std::vector<std::string>> users = connection_.client->ListUsers();
+  const Result<std::vector<std::string>> users = client_->ListUsers();
   if (!users.ok()) {
     ShowFailedCall(users.status());
     return;
@@ -195,12 +256,38 @@ void Session::ListUsers() {
 }
 
 void Session::Rename(const std::string& name) {
-  const std::optional<Registration> registration = ShowRegistration(connection_.client->AddUser(name));
+  const std::optional<Registration> registration = ShowRegistration(client_->AddUser(name));
   if (!registration || registration->code != RegistrationCode::kAdded) return;
   // A real change is announced to the whole room, this session included; asking for the name
   // one already has is answered only here.
   if (name == name_) output_->ShowNotice(registration->message);
   name_ = name;
+}
+
+// Messages older than any shown so far, set apart. The server says `complete` when nothing it ever
+// sequenced lies before them; fewer than asked without it means the older ones are no longer kept.
+void Session::ShowEarlier(std::uint32_t count) {
+  const Result<HistoryPage> page = client_->History(oldest_id_, count);
+  if (!page.ok()) {
+    ShowFailedCall(page.status());
+    return;
+  }
+  const std::vector<ChatMessage>& messages = page->messages;
+  const bool short_page = messages.size() < count;
+  if (messages.empty()) {
+    output_->ShowNotice(page->complete ? "nothing further back" : "nothing further back is kept");
+    return;
+  }
+  output_->ShowSeparator(Counted(messages.size(), "earlier message"));
+  for (const ChatMessage& message : messages) output_->ShowMessage(message);
+  oldest_id_ = messages.front().id;
+  if (page->complete) {
+    output_->ShowSeparator("nothing further back");
+  } else if (short_page) {
+    output_->ShowSeparator("nothing further back is kept");
+  } else {
+    output_->ShowSeparator("end of earlier messages");
+  }
 }
 
 void Session::ShowFailedCall(const Status& status) {
@@ -220,57 +307,78 @@ std::optional<Registration> Session::ShowRegistration(const Result<Registration>
   return *registration;
 }
 
+// The library resumes the stream; until it says so, nothing can be sent.
+void Session::Interrupted(const Status& reason) {
+  state_ = State::kReconnecting;
+  replay_.reset();
+  output_->ShowError(DescribeLostConnection(reason, options_.client.server_address) + "; reconnecting");
+}
+
+void Session::Resumed(std::size_t replayed) {
+  state_ = State::kChatting;
+  output_->ShowNotice(fmt::format("reconnected to {} as {}", options_.client.server_address, name_));
+  StartReplay(true, replayed);
+}
+
+// The stream ended without resuming: said, then the name is registered again.
 void Session::LoseConnection(const Status& reason) {
-  DropConnection();
+  subscription_.reset();
   output_->ShowError(DescribeLostConnection(reason, options_.client.server_address) + "; reconnecting");
   StartReconnecting();
 }
 
-void Session::DropConnection() {
-  connection_.subscription.reset();  // ends the stream: the server frees the name now
-  connection_.client.reset();
+// The name is ours again, under a new session or the same one: the stream continues after the last
+// message shown (a server that restarted sends a kGap first).
+void Session::Reregistered() {
+  StopReconnecting();  // it has finished; this only joins it
+  ListenOptions from;
+  from.after_id = seen_id_;
+  Status listening = Subscribe(from);
+  if (listening.code() == StatusCode::kOutOfRange) listening = Subscribe({});  // ids went back: a strange server
+  if (!listening.ok()) return StartReconnecting();
+  state_ = State::kChatting;
+  output_->ShowNotice(fmt::format("reconnected to {} as {}", options_.client.server_address, name_));
+  StartReplay(true, subscription_->replayed());
 }
 
 void Session::StartReconnecting() {
   StopReconnecting();
+  subscription_.reset();
+  replay_.reset();
   state_ = State::kReconnecting;
-  ++generation_;
-  last_sent_id_ = 0;  // a new server numbers its messages from 1 again
-  seen_id_ = 0;
+  const std::uint64_t generation = ++generation_;
+  last_sent_id_ = 0;  // what was sent and not echoed is caught up on, or lost with the old server
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_reconnecting_ = false;
   }
-  reconnecting_ = std::thread([this, name = name_, generation = generation_] { Reconnect(name, generation); });
+  reconnecting_ = std::thread([this, name = name_, generation] { Reconnect(client_.get(), name, generation); });
 }
 
-// Runs on the reconnecting thread. Only the event queue is shared with the owner.
-void Session::Reconnect(std::string name, std::uint64_t generation) {
+// Runs on the reconnecting thread. Only the event queue and the Client (thread-safe) are shared
+// with the owner.
+void Session::Reconnect(Client* client, std::string name, std::uint64_t generation) {
   Backoff backoff(options_.first_backoff, options_.max_backoff);
   bool said_taken = false;
   while (WaitBeforeAttempt(backoff.Next())) {
-    auto client = std::make_unique<Client>(options_.client);
     if (!client->WaitForConnection(options_.attempt_timeout).ok()) continue;
+    // With the session still known, this takes the held name back; UNAUTHENTICATED drops the
+    // session, and the next attempt asks for the name afresh.
     const Result<Registration> registration = client->AddUser(name);
     if (!registration.ok()) continue;
+    Event event;
+    event.generation = generation;
     if (registration->code != RegistrationCode::kAdded) {
-      // Usually the server has not yet noticed that the old connection is gone.
+      // Usually the server still holds the name for the session of a connection it has not yet
+      // noticed is gone.
       if (!std::exchange(said_taken, true)) {
-        Event event;
         event.kind = Event::Kind::kRetrying;
-        event.generation = generation;
         event.text = fmt::format("cannot take the name {} back yet ({}); still trying", name, registration->message);
         Post(std::move(event));
       }
       continue;
     }
-    Result<std::unique_ptr<Subscription>> subscription = Subscribe(*client, generation);
-    if (!subscription.ok()) continue;
-    Event event;
-    event.kind = Event::Kind::kReconnected;
-    event.generation = generation;
-    event.connection.client = std::move(client);
-    event.connection.subscription = std::move(subscription).value();
+    event.kind = Event::Kind::kRegistered;
     Post(std::move(event));
     return;
   }

@@ -43,6 +43,17 @@ TEST_CASE("/nick takes exactly one name", "[command]") {
   CHECK(ParseCommand("/nick two words").kind == CommandKind::kUsage);
 }
 
+TEST_CASE("/history takes an optional count from 1 to 500", "[command]") {
+  CHECK(ParseCommand("/history") == Command{CommandKind::kHistory, "", kDefaultHistoryCount});
+  CHECK(ParseCommand("/history 5") == Command{CommandKind::kHistory, "", 5});
+  CHECK(ParseCommand("/History  500 ") == Command{CommandKind::kHistory, "", 500});
+  for (const char* wrong : {"/history 0", "/history 501", "/history five", "/history -1", "/history 5x",
+                            "/history 5 more", "/history 99999999999"}) {
+    INFO(wrong);
+    CHECK(ParseCommand(wrong) == Command{CommandKind::kUsage, "usage: /history [N], N from 1 to 500"});
+  }
+}
+
 TEST_CASE("/who, /help and /quit ignore what follows them", "[command]") {
   CHECK(ParseCommand("/who").kind == CommandKind::kWho);
   CHECK(ParseCommand("/help me").kind == CommandKind::kHelp);
@@ -63,7 +74,7 @@ TEST_CASE("an unknown command is named back and nothing is said", "[command]") {
 TEST_CASE("the help names every command", "[command]") {
   std::string help;
   for (const std::string& line : HelpLines()) help += line + "\n";
-  for (const char* command : {"/who", "/msg NAME text", "/nick NAME", "/help", "/quit", "//"}) {
+  for (const char* command : {"/who", "/msg NAME text", "/nick NAME", "/history [N]", "/help", "/quit", "//"}) {
     CHECK_THAT(help, Catch::Contains(command));
   }
 }

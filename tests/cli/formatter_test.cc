@@ -45,6 +45,19 @@ TEST_CASE("joins, leaves and notices are shown as * sentence", "[formatter]") {
   CHECK(kPlain.Error("no such user: bob") == "! no such user: bob");
 }
 
+TEST_CASE("a gap in a resumed stream is shown as a notice", "[formatter]") {
+  CHECK(kPlain.Message(Entry(MessageKind::kGap, "", "the server restarted since #12: what was said before the "
+                                                     "restart is lost")) ==
+        "* the server restarted since #12: what was said before the restart is lost");
+}
+
+TEST_CASE("a separator sets a run of messages apart, dim with colors", "[formatter]") {
+  CHECK(kPlain.Separator("20 earlier messages") == "--- 20 earlier messages ---");
+  const Formatter colored(FormatOptions{.color = true});
+  CHECK(colored.Separator("live") == "\x1b[2m--- live ---\x1b[0m");
+  CHECK(kPlain.Separator("a\x1b") == "--- a\\x1b ---");
+}
+
 TEST_CASE("control characters in names and texts are shown escaped", "[formatter]") {
   CHECK(kPlain.Message(Entry(MessageKind::kChat, "ev\x1b[2Jil", "ring\x07\r\x1b]0;pwned\x07")) ==
         "ev\\x1b[2Jil: ring\\x07\\x0d\\x1b]0;pwned\\x07");

@@ -7,6 +7,7 @@
 
 #include "formatter.h"
 #include "session.h"
+#include "support/tcp_proxy.h"
 #include "support/test_server.h"
 
 namespace chat::cli {
@@ -16,6 +17,7 @@ using chat::testing::Eventually;
 using chat::testing::HasText;
 using chat::testing::IsRegistered;
 using chat::testing::kPatience;
+using chat::testing::TcpProxy;
 using chat::testing::TestServer;
 using chat::testing::TestUser;
 
@@ -25,6 +27,7 @@ class Recorder final : public SessionOutput {
   void ShowMessage(const ChatMessage& message) override { lines.push_back(formatter_.Message(message)); }
   void ShowNotice(std::string_view text) override { lines.push_back(formatter_.Notice(text)); }
   void ShowError(std::string_view text) override { lines.push_back(formatter_.Error(text)); }
+  void ShowSeparator(std::string_view text) override { lines.push_back(formatter_.Separator(text)); }
 
   bool Saw(const std::string& line) const { return std::find(lines.begin(), lines.end(), line) != lines.end(); }
 
@@ -62,11 +65,13 @@ class Wakeups {
 
 // A session as bob would use it, with quick retries, and what it said.
 struct Fixture {
-  explicit Fixture(const std::string& address) : session(Options(address), &output, wakeups.Callback()) {}
+  explicit Fixture(const std::string& address, std::uint32_t history = 20)
+      : session(Options(address, history), &output, wakeups.Callback()) {}
 
-  static SessionOptions Options(const std::string& address) {
+  static SessionOptions Options(const std::string& address, std::uint32_t history) {
     SessionOptions options;
     options.client.server_address = address;
+    options.history = history;
     options.attempt_timeout = std::chrono::milliseconds(500);
     options.first_backoff = std::chrono::milliseconds(50);
     options.max_backoff = std::chrono::milliseconds(500);
@@ -87,6 +92,13 @@ struct Fixture {
     return RunUntil([&] { return output.Saw(line); });
   }
 
+  // The lines said from the last `first` on.
+  std::vector<std::string> LinesFrom(const std::string& first) const {
+    const auto start = std::find(output.lines.rbegin(), output.lines.rend(), first);
+    if (start == output.lines.rend()) return {};
+    return std::vector<std::string>(std::prev(start.base()), output.lines.end());
+  }
+
   Recorder output;
   Wakeups wakeups;
   Session session;
@@ -94,7 +106,7 @@ struct Fixture {
 
 // Fixture with bob's name taken and his stream open.
 struct Bob : Fixture {
-  explicit Bob(const std::string& address) : Fixture(address) {
+  explicit Bob(const std::string& address, std::uint32_t history = 20) : Fixture(address, history) {
     REQUIRE(session.Connect().ToString() == "OK");
     REQUIRE(session.ChooseName("bob") == NameResult::kAdded);
   }
@@ -214,11 +226,91 @@ TEST_CASE("leaving frees the name at once", "[session]") {
   bob.session.Leave();
   CHECK(bob.session.state() == Session::State::kLeft);
   const auto client = server.NewClient();
-  // Without the stream ended by Leave(), the name would stay taken until keepalive (30 s).
-  CHECK(Eventually([&] { return !IsRegistered(*client, "bob"); }, std::chrono::seconds(5)));
+  // Without Leave the server would hold the name for the session (--session-hold, 2 min).
+  CHECK_FALSE(IsRegistered(*client, "bob"));
 }
 
-TEST_CASE("a lost connection is said, retried, and comes back under the same name", "[session]") {
+TEST_CASE("the stream starts with the last messages, set apart from live ones", "[session]") {
+  TestServer server;
+  TestUser alice(server, "alice");
+  alice.Say("one");
+  alice.Say("two");
+  Bob bob(server.address());
+  alice.Say("live now");
+  CHECK(bob.RunUntilSaw("alice: live now"));
+  CHECK(bob.LinesFrom("* welcome, bob") ==
+        std::vector<std::string>{"* welcome, bob", "--- 4 earlier messages ---", "* alice joined", "alice: one",
+                                 "alice: two", "* bob joined", "--- live ---", "alice: live now"});
+}
+
+TEST_CASE("with history 0 the stream starts with live messages, and nothing is set apart", "[session]") {
+  TestServer server;
+  TestUser alice(server, "alice");
+  alice.Say("before");
+  Bob bob(server.address(), 0);
+  alice.Say("live now");
+  CHECK(bob.RunUntilSaw("alice: live now"));
+  CHECK(bob.LinesFrom("* welcome, bob") == std::vector<std::string>{"* welcome, bob", "alice: live now"});
+}
+
+TEST_CASE("/history shows earlier messages oldest first, set apart, until nothing is further back", "[session]") {
+  TestServer server;
+  TestUser alice(server, "alice");
+  for (const char* text : {"one", "two", "three", "four"}) alice.Say(text);
+  Bob bob(server.address(), 2);  // four, bob joined
+  REQUIRE(bob.RunUntilSaw("--- live ---"));
+
+  bob.session.HandleLine("/history 2");
+  CHECK(bob.LinesFrom("--- 2 earlier messages ---") ==
+        std::vector<std::string>{"--- 2 earlier messages ---", "alice: two", "alice: three",
+                                 "--- end of earlier messages ---"});
+  bob.session.HandleLine("/history");
+  CHECK(bob.LinesFrom("--- 2 earlier messages ---") ==
+        std::vector<std::string>{"--- 2 earlier messages ---", "* alice joined", "alice: one",
+                                 "--- nothing further back ---"});
+  bob.session.HandleLine("/history");
+  CHECK(bob.output.lines.back() == "* nothing further back");
+}
+
+TEST_CASE("a cut connection comes back under the same name with each missed message once, and says how many",
+          "[session]") {
+  TestServer server;
+  TcpProxy proxy(server.address());
+  TestUser alice(server, "alice");
+  Bob bob(proxy.address());
+  proxy.Cut();
+  REQUIRE(bob.RunUntilSaw("! lost the connection to " + proxy.address() + "; reconnecting"));
+  CHECK(bob.session.state() == Session::State::kReconnecting);
+  bob.session.HandleLine("anyone?");
+  CHECK(bob.output.lines.back() ==
+        "! not connected; trying to reach " + proxy.address() + " again (/quit leaves)");
+  alice.Say("missed one");
+  alice.Say("missed two");
+  proxy.Restore();
+
+  REQUIRE(bob.RunUntilSaw("* back: caught up on 2 messages"));
+  CHECK(bob.LinesFrom("* reconnected to " + proxy.address() + " as bob") ==
+        std::vector<std::string>{"* reconnected to " + proxy.address() + " as bob", "alice: missed one",
+                                 "alice: missed two", "* back: caught up on 2 messages"});
+  CHECK(bob.session.state() == Session::State::kChatting);
+  bob.session.HandleLine("back again");
+  CHECK(alice.WaitFor(HasText("back again")).has_value());
+  CHECK(std::count(bob.output.lines.begin(), bob.output.lines.end(), "alice: missed one") == 1);
+}
+
+TEST_CASE("leaving while the stream resumes returns promptly", "[session]") {
+  TestServer server;
+  TcpProxy proxy(server.address());
+  Bob bob(proxy.address());
+  proxy.Cut();
+  REQUIRE(bob.RunUntil([&] { return bob.session.state() == Session::State::kReconnecting; }));
+  const auto started = std::chrono::steady_clock::now();
+  bob.session.Leave();
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+}
+
+TEST_CASE("a restarted server is said, retried, and comes back under the same name with the gap shown",
+          "[session]") {
   auto first = std::make_unique<TestServer>();
   const std::string address = first->address();
   Bob bob(address);
@@ -233,6 +325,13 @@ TEST_CASE("a lost connection is said, retried, and comes back under the same nam
   TestServer second(options);
   CHECK(bob.RunUntilSaw("* reconnected to " + address + " as bob"));
   CHECK(bob.session.state() == Session::State::kChatting);
+  // The new server knows nothing of the old session: bob registered again, and what was said
+  // before the restart is lost, which the gap says.
+  CHECK(bob.RunUntilSaw("* back: caught up on 1 message; some were lost (see above)"));
+  const std::vector<std::string> back = bob.LinesFrom("* reconnected to " + address + " as bob");
+  REQUIRE(back.size() == 4);
+  CHECK_THAT(back[1], Catch::StartsWith("* the server restarted since #"));
+  CHECK(back[2] == "* bob joined");
   TestUser alice(second, "alice");
   bob.session.HandleLine("back again");
   CHECK(alice.WaitFor(HasText("back again")).has_value());
@@ -257,7 +356,7 @@ TEST_CASE("a server restarted while the name is chosen is reached again for the 
   CHECK(newcomer.session.state() == Session::State::kChatting);
 }
 
-TEST_CASE("leaving while reconnecting returns promptly", "[session]") {
+TEST_CASE("leaving while the server is gone returns promptly", "[session]") {
   auto server = std::make_unique<TestServer>();
   Bob bob(server->address());
   server.reset();
