@@ -5,6 +5,8 @@
 // read through it: the row's text must have reached exactly the users it names (nobody, when it was
 // refused), nothing else may have been said, and the marker going through shows the server still
 // serves.
+#include <cstdint>
+#include <limits>
 #include <set>
 
 #include <catch2/catch.hpp>
@@ -68,6 +70,8 @@ std::string RawAnswer(RawChat& chat, const std::string& method, const std::strin
 const std::string kNameRules = "a name may contain only ASCII letters, digits, '_', '-' and '.'";
 const std::string kStartRule = "a name must start with a letter or a digit";
 const std::string kMentionForm = "a direct message is @name followed by a space and the text";
+const std::string kUnknownSession =
+    "unknown or ended session: register again with AddUser, without the chat-session metadata";
 
 std::vector<Row> Table() {
   const std::set<std::string> everybody = {"alice", "bob", "carol"};
@@ -150,6 +154,72 @@ std::vector<Row> Table() {
          const RaceOutcome race = RaceToRegister(r.server, 50, "popular");
          return fmt::format("{} ADDED, {} TAKEN", race.added, race.taken) +
                 (race.other > 0 ? fmt::format(", {} other", race.other) : "");
+       }},
+
+      // Sessions, replays and history.
+      {"session: a token the server never issued", "UNAUTHENTICATED: " + kUnknownSession,
+       [](Party& r) {
+         RawChat stranger(r.server.address());
+         stranger.set_session(std::string(64, '0'));
+         return Answer(stranger.Send("hi", ""));
+       }},
+      {"session: a token that is not 64 hex digits", "UNAUTHENTICATED: " + kUnknownSession,
+       [](Party& r) {
+         RawChat stranger(r.server.address());
+         stranger.set_session("let-me-in");
+         MessageResponse response;
+         return Answer(stranger.AddUser("dave", &response));
+       }},
+      {"session: Leave twice", "UNAUTHENTICATED: " + kUnknownSession,
+       [](Party& r) {
+         RawChat dave(r.server.address());
+         MessageResponse response;
+         REQUIRE(dave.AddUser("dave", &response).ok());
+         dave.set_session(response.session());
+         REQUIRE(Answer(dave.Leave(&response)) == "OK");
+         return Answer(dave.Leave(&response));
+       }},
+      {"session: Leave without a name", "FAILED_PRECONDITION: you have no name to leave",
+       [](Party& r) {
+         RawChat stranger(r.server.address());
+         MessageResponse response;
+         return Answer(stranger.Leave(&response));
+       }},
+      {"listen: after_id beyond the latest message", "OUT_OF_RANGE: after_id 18446744073709551615 is beyond the latest message",
+       [](Party& r) {
+         ListenRequest request;
+         request.set_after_id(std::numeric_limits<std::uint64_t>::max());
+         const std::string answer = Answer(r.mallory.RefusedListen(request));
+         return answer.substr(0, answer.find(", #"));  // the latest id differs from run to run
+       }},
+      {"listen: history 501", "INVALID_ARGUMENT: history asks for 501 messages; at most 500 may be replayed",
+       [](Party& r) {
+         ListenRequest request;
+         request.set_history(501);
+         return Answer(r.mallory.RefusedListen(request));
+       }},
+      {"listen: both history and after_id", "INVALID_ARGUMENT: ask for either history or after_id, not both",
+       [](Party& r) {
+         ListenRequest request;
+         request.set_history(5);
+         request.set_after_id(1);
+         return Answer(r.mallory.RefusedListen(request));
+       }},
+      {"history: before registering", "FAILED_PRECONDITION: register first: call AddUser with a name",
+       [](Party& r) {
+         RawChat stranger(r.server.address());
+         MessageList page;
+         return Answer(stranger.History(0, 10, &page));
+       }},
+      {"history: limit 501", "INVALID_ARGUMENT: limit must be 1 to 500, not 501",
+       [](Party& r) {
+         MessageList page;
+         return Answer(r.mallory.History(0, 501, &page));
+       }},
+      {"history: limit 0", "INVALID_ARGUMENT: limit must be 1 to 500, not 0",
+       [](Party& r) {
+         MessageList page;
+         return Answer(r.mallory.History(0, 0, &page));
        }},
 
       // Limits.

@@ -1,6 +1,9 @@
 // What a client finds after the server restarts.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
+#include "chat.pb.h"
+#include "support/raw_chat.h"
 #include "support/test_server.h"
 
 namespace chat::testing {
@@ -32,6 +35,45 @@ TEST_CASE("a client registering again after a server restart gets its name back"
     return again.ok() && again->code == RegistrationCode::kAdded;
   }));
   CHECK(alice.Listen().ok());
+}
+
+TEST_CASE("resuming across a restart starts with a GAP, and the new server never issues an old id again",
+          "[server][restart][sessions]") {
+  auto first = std::make_unique<TestServer>();
+  ServerOptions options = LoopbackOptions();
+  options.address = "127.0.0.1:" + std::to_string(first->server().port());
+  std::uint64_t last_before = 0;
+  {
+    TestUser alice(*first, "alice");
+    for (int i = 0; i < 3; ++i) last_before = alice.Say("before the restart");
+  }
+  first.reset();
+
+  TestServer second(options);
+  RawChat bob(second.address());
+  MessageResponse added;
+  REQUIRE(bob.AddUser("bob", &added).ok());
+  REQUIRE(added.code() == MessageResponse::ADDED);
+  bob.set_session(added.session());
+  ListenRequest request;
+  request.set_after_id(last_before);
+  const std::unique_ptr<grpc::ClientContext> context = bob.NewContext();
+  const auto reader = bob.stub().Listen(context.get(), request);
+  Message gap;
+  REQUIRE(reader->Read(&gap));
+  CHECK(gap.kind() == Message::GAP);
+  CHECK(gap.msg() == fmt::format("the server restarted since #{}: what was said before the restart is lost",
+                                 last_before));
+  CHECK(gap.id() >= last_before);
+  Message join;
+  REQUIRE(reader->Read(&join));
+  CHECK(join.msg() == "bob joined");
+  CHECK(join.id() > last_before);
+  REQUIRE(bob.Send("after the restart", "").ok());
+  Message said;
+  REQUIRE(reader->Read(&said));
+  CHECK(said.id() > join.id());
+  context->TryCancel();
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "chat/server.h"
 #include "process_stats.h"
 #include "sender_pool.h"
+#include "server_child.h"
 #include "stamp.h"
 #include "subscriber_pool.h"
 
@@ -45,9 +46,19 @@ class ServerSampler {
 Result<BenchResult> RunBench(const BenchOptions& options) {
   RaiseOpenFileLimit();
 
-  std::unique_ptr<Server> server;
+  std::unique_ptr<Server> server;      // in this process
+  std::unique_ptr<ServerChild> child;  // or in a process of its own
   std::string address = options.server;
-  if (address.empty()) {
+  pid_t server_pid = options.server_pid;
+  if (address.empty() && !options.in_process) {
+    Result<std::string> binary = ServerChild::FindBinary(options.server_binary);
+    if (!binary.ok()) return binary.status();
+    Result<std::unique_ptr<ServerChild>> started = ServerChild::Start(*binary, options.server_threads);
+    if (!started.ok()) return started.status();
+    child = std::move(started).value();
+    address = child->address();
+    server_pid = child->pid();
+  } else if (address.empty()) {
     ServerOptions server_options;
     server_options.address = "127.0.0.1:0";
     server_options.threads = options.server_threads;
@@ -66,7 +77,7 @@ Result<BenchResult> RunBench(const BenchOptions& options) {
     server = std::move(started).value();
     address = fmt::format("127.0.0.1:{}", server->port());
   }
-  const ServerSampler sampler(server != nullptr, options.server_pid);
+  const ServerSampler sampler(server != nullptr, server_pid);
   const std::optional<ServerSample> before_subscribers = sampler.Sample();
 
   Result<std::unique_ptr<SubscriberPool>> subscribers = SubscriberPool::Open(
@@ -99,6 +110,7 @@ Result<BenchResult> RunBench(const BenchOptions& options) {
 
   BenchResult result;
   result.options = options;
+  result.server_kind = child != nullptr ? "started" : server != nullptr ? "in-process" : "given";
   result.accepted = (*senders)->accepted();
   result.refused = (*senders)->refused();
   result.first_refusal = (*senders)->first_refusal().ToString();
@@ -129,6 +141,7 @@ Result<BenchResult> RunBench(const BenchOptions& options) {
   subscribers->reset();
   senders->reset();
   if (server != nullptr) server->Shutdown(std::chrono::seconds(1));
+  child.reset();
   return result;
 }
 

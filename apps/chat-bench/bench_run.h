@@ -12,9 +12,13 @@
 namespace chat::bench {
 
 struct BenchOptions {
-  std::string server;      // HOST:PORT of a running server; empty starts one in this process
+  std::string server;      // HOST:PORT of a running server; empty starts one (below)
   pid_t server_pid = 0;    // a server on this host to sample from /proc
-  int server_threads = 0;  // completion-queue threads of the in-process server; 0: one per core
+  // Without `server`: the chat-server program to start (empty: the one beside chat-bench), or a
+  // server in this process instead, sharing its gRPC with the load (less than half as fast).
+  std::string server_binary;
+  bool in_process = false;
+  int server_threads = 0;  // completion-queue threads of the server started; 0: one per core
   std::string tls_root_certificates;  // PEM: connect over TLS, trusting these; empty: plaintext
   int subscribers = 100;
   int connections = 0;     // connections the subscribers share; 0: one each
@@ -39,6 +43,9 @@ struct BenchResult {
   double accepted_per_s = 0;      // over the sending time
   double deliveries_per_s = 0;    // from the first send to the last delivery
   std::uint64_t p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
+  // Which server was measured: "started" (a chat-server process chat-bench started), "in-process"
+  // or "given" (--server).
+  std::string server_kind;
   std::string server_source;      // how the server was sampled; empty when it was not
   double server_cpu_percent = 0;  // of one core, while the senders sent
   std::uint64_t server_rss_kb = 0;

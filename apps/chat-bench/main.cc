@@ -17,10 +17,16 @@ int main(int argc, char** argv) {
   bool json = false;
   bool quiet = false;
 
-  CLI::App app{"chat-bench: measures a chat server. Without --server it starts one in this process."};
+  CLI::App app{"chat-bench: measures a chat server. Without --server it starts a chat-server process of its own."};
   app.add_option("--server", options.server, "HOST:PORT of a running server to measure");
   app.add_option("--server-pid", options.server_pid, "PID of that server, when local, to sample its CPU and RSS");
-  app.add_option("--server-threads", options.server_threads, "Threads of the in-process server (0: one per core)")
+  app.add_option("--server-bin", options.server_binary,
+                 "Without --server: the chat-server program to start (default: the one beside chat-bench)");
+  app.add_flag("--in-process", options.in_process,
+               "Without --server: run the server in this process instead, sharing gRPC with the load "
+               "(measures less than the server does alone)");
+  app.add_option("--server-threads", options.server_threads,
+                 "Completion-queue threads of the server chat-bench starts (0: one per core)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--subscribers", options.subscribers, "Listening clients")->capture_default_str()
       ->check(CLI::NonNegativeNumber);

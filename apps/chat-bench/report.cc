@@ -39,10 +39,11 @@ std::string FormatJson(const BenchResult& r) {
       R"("accepted":{},"accepted_per_s":{:.1f},"deliveries":{},"deliveries_per_s":{:.1f},)"
       R"("p50_us":{},"p90_us":{},"p99_us":{},"p999_us":{},"max_us":{},)"
       R"("lost":{},"reordered":{},"evicted":{},"stalled_evicted":{},"refused":{},)"
-      R"("server_measured":{},"server_cpu_percent":{:.2f},"server_rss_kb":{},"rss_per_subscriber_kb":{:.2f}}})",
+      R"("server":"{}","server_measured":{},"server_cpu_percent":{:.2f},"server_rss_kb":{},"rss_per_subscriber_kb":{:.2f}}})",
       o.subscribers, o.connections > 0 ? o.connections : o.subscribers, o.stalled, o.senders, o.rate, o.duration_s,
       o.size, r.accepted, r.accepted_per_s, r.deliveries, r.deliveries_per_s, r.p50_us, r.p90_us, r.p99_us,
-      r.p999_us, r.max_us, r.lost, r.reordered, r.evicted, r.stalled_evicted, r.refused, r.server_source.empty() ? "false" : "true",
+      r.p999_us, r.max_us, r.lost, r.reordered, r.evicted, r.stalled_evicted, r.refused, r.server_kind,
+      r.server_source.empty() ? "false" : "true",
       r.server_cpu_percent, r.server_rss_kb, r.rss_per_subscriber_kb);
 }
 

@@ -118,6 +118,19 @@ int main(int argc, char** argv) {
                  "Seconds a registered name waits for its owner to open Listen")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  double session_hold = 120;
+  app.add_option("--session-hold", session_hold,
+                 "Seconds a session's name is held for its token after its last stream ended (a lost connection)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--history-messages", options.history_messages,
+                 "Messages kept for replays and History; 0 keeps none")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--history-bytes", options.history_bytes,
+                 "Bytes the kept messages may take (each counts its texts twice, plus 256)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{65536}, std::size_t{1} << 40));
   app.add_option("--drain-timeout", drain_timeout,
                  "Seconds an ending stream may take to drain its last write before it is cancelled")
       ->capture_default_str()
@@ -158,6 +171,7 @@ int main(int argc, char** argv) {
   options.drain_timeout = Seconds(drain_timeout);
   options.max_stream_lag = Seconds(max_lag);
   options.reset_flood_hold = Seconds(reset_flood_hold);
+  options.session_hold = Seconds(session_hold);
   options.keepalive_time = Seconds(keepalive_time);
   options.keepalive_timeout = Seconds(keepalive_timeout);
 

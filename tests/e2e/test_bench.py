@@ -6,6 +6,7 @@ bounded while it is flooded. Speeds are measured, not asserted; docs/benchmarks.
 """
 
 import os
+import subprocess
 import sys
 import unittest
 
@@ -16,13 +17,31 @@ BENCH_PATIENCE = 300  # seconds for one run of chat-bench
 
 class BenchTest(unittest.TestCase):
     def test_a_short_run_reaches_every_subscriber_in_order(self):
+        # Without --server, chat-bench starts the chat-server built beside it and measures that process.
         result = harness.bench("--subscribers", "20", "--senders", "2", "--duration", "2", timeout=BENCH_PATIENCE)
+        self.assertEqual(result["server"], "started")
+        self.assertTrue(result["server_measured"])
         self.assertGreater(result["accepted"], 0)
         self.assertEqual(result["deliveries"], 20 * result["accepted"])
         self.assertEqual(result["lost"], 0)
         self.assertEqual(result["reordered"], 0)
         self.assertEqual(result["evicted"], 0)
         self.assertEqual(result["stalled_evicted"], 0)
+
+    def test_in_process_the_server_shares_the_process_and_still_loses_nothing(self):
+        result = harness.bench("--in-process", "--subscribers", "5", "--senders", "1", "--duration", "1",
+                               timeout=BENCH_PATIENCE)
+        self.assertEqual(result["server"], "in-process")
+        self.assertGreater(result["accepted"], 0)
+        self.assertEqual(result["deliveries"], 5 * result["accepted"])
+        self.assertEqual(result["lost"], 0)
+
+    def test_a_missing_server_program_is_named_in_one_line(self):
+        done = subprocess.run([os.environ["CHAT_BENCH_BIN"], "--server-bin", "/nonexistent/chat-server",
+                               "--duration", "1"], capture_output=True, text=True, timeout=BENCH_PATIENCE)
+        self.assertEqual(done.returncode, 1)
+        self.assertEqual(done.stderr.strip().splitlines()[-1],
+                         "chat-bench: UNAVAILABLE: cannot start /nonexistent/chat-server: No such file or directory")
 
     def test_a_subscriber_that_never_reads_is_evicted_and_the_server_does_not_hoard(self):
         # Two floods against one server: the first warms the allocator and gRPC's buffers up, the

@@ -7,7 +7,7 @@ namespace chat::testing {
 StalledListener::StalledListener(const TestServer& server, const std::string& name) : chat(server.address()) {
   MessageResponse registered;
   REQUIRE(chat.AddUser(name, &registered).ok());
-  REQUIRE(registered.code() == MessageResponse::ADDED);
+  INFO(registered.msg() + " / " + registered.session()); REQUIRE(registered.code() == MessageResponse::ADDED);
   reader = chat.stub().Listen(&context, ListenRequest());
   reader->WaitForInitialMetadata();
 }

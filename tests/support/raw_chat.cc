@@ -5,6 +5,7 @@
 #include <grpcpp/create_channel.h>
 
 #include "client/connection.h"
+#include "support/test_server.h"
 
 namespace chat::testing {
 
@@ -39,20 +40,45 @@ grpc::Status RawChat::CallWithBytes(const std::string& method, const std::string
   return status;
 }
 
+std::unique_ptr<grpc::ClientContext> RawChat::NewContext() const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  if (!session_.empty()) context->AddMetadata("chat-session", session_);
+  context->set_deadline(std::chrono::system_clock::now() + kPatience);
+  return context;
+}
+
 grpc::Status RawChat::AddUser(const std::string& name, MessageResponse* response) {
-  grpc::ClientContext context;
   User user;
   user.set_username(name);
-  return stub_->AddUser(&context, user, response);
+  return stub_->AddUser(NewContext().get(), user, response);
 }
 
 grpc::Status RawChat::Send(const std::string& text, const std::string& claimed_name) {
-  grpc::ClientContext context;
   Message message;
   message.set_msg(text);
   message.mutable_user()->set_username(claimed_name);
   MessageResponse response;
-  return stub_->SendMessage(&context, message, &response);
+  return stub_->SendMessage(NewContext().get(), message, &response);
+}
+
+grpc::Status RawChat::Leave(MessageResponse* response) {
+  return stub_->Leave(NewContext().get(), LeaveRequest(), response);
+}
+
+grpc::Status RawChat::History(std::uint64_t before_id, std::uint32_t limit, MessageList* response) {
+  HistoryRequest request;
+  request.set_before_id(before_id);
+  request.set_limit(limit);
+  return stub_->History(NewContext().get(), request, response);
+}
+
+grpc::Status RawChat::RefusedListen(const ListenRequest& request) {
+  const std::unique_ptr<grpc::ClientContext> context = NewContext();
+  const auto reader = stub_->Listen(context.get(), request);
+  Message message;
+  while (reader->Read(&message)) {
+  }
+  return reader->Finish();
 }
 
 }  // namespace chat::testing

@@ -88,6 +88,15 @@ struct ServerOptions {
   std::chrono::milliseconds drain_timeout{5000};
   // How long a registered name stays reserved for a caller that has not opened Listen.
   std::chrono::milliseconds registration_grace{30000};
+  // How long a session's name is held for it after its last stream ended (a lost connection):
+  // meanwhile only the session's token gets it back, and then it is freed with a leave notice.
+  std::chrono::milliseconds session_hold{120000};
+
+  // The history the server keeps for replays (Listen's after_id and history) and History pages:
+  // at most this many of the latest messages, and at most this many bytes of them (each counts its
+  // texts twice, for the message and its encoding, plus 256). 0 messages keeps none.
+  std::size_t history_messages = 10000;
+  std::size_t history_bytes = 64 * 1024 * 1024;
 
   // HTTP/2 keepalive: the server pings an idle connection every keepalive_time and closes it when
   // the answer takes longer than keepalive_timeout, which ends its Listen stream and frees its name.

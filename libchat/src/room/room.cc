@@ -8,7 +8,6 @@
 
 #include "chat/rules.h"
 #include "common/shutdown.h"
-#include "room/source_address.h"
 
 namespace chat {
 namespace {
@@ -37,13 +36,21 @@ std::string_view KindName(MessageKind kind) {
 
 }  // namespace
 
-Room::Room(RoomOptions options) : options_(std::move(options)) {}
+Room::Room(RoomOptions options)
+    : options_(std::move(options)),
+      last_id_(options_.first_id - 1),
+      history_(options_.history_messages, options_.history_bytes, options_.first_id) {}
 
-Result<Registration> Room::Register(const std::string& peer, std::string_view name) {
+Result<Registration> Room::Register(const Caller& caller, std::string_view name) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return Closed();
+  Result<Participant*> resolved = ResolveLocked(caller, true);
+  if (!resolved.ok()) return resolved.status();
+  Participant& state = **resolved;
+  const std::uint64_t number = state.number;
 
   if (Status problem = CheckUsername(name); !problem.ok()) {
+    ForgetParticipantIfUnusedLocked(number);
     return Registration{RegistrationCode::kInvalid, "invalid name: " + problem.message(), {}};
   }
 
@@ -51,22 +58,24 @@ Result<Registration> Room::Register(const std::string& peer, std::string_view na
   Registration added{RegistrationCode::kAdded, "", {}};
   if (auto owner = members_.find(folded); owner != members_.end()) {
     Member& member = owner->second;
-    if (member.peer != peer) {
+    if (member.participant != number) {
+      ForgetParticipantIfUnusedLocked(number);
       return Registration{RegistrationCode::kTaken, fmt::format("{} is taken; choose another name", member.name), {}};
     }
-    if (member.name == name) return Registration{RegistrationCode::kAdded, fmt::format("you are {}", name), {}};
-    // The same name in another case: a rename in all but the key.
-    Peer& state = peers_.at(peer);
-    if (Status flood = TakeSendTokenLocked(state, "changing names"); !flood.ok()) return flood;
-    Source& source = sources_.at(state.source);
-    if (Status flood = TakeSourceTokenLocked(source.registrations, options_.max_registration_rate,
-                                             options_.max_registration_burst, "changing names");
-        !flood.ok()) {
-      return flood;
+    if (member.name == name) {
+      added.message = fmt::format("you are {}", name);
+    } else {  // the same name in another case: a rename in all but the key
+      if (Status flood = TakeSendTokenLocked(state, "changing names"); !flood.ok()) return flood;
+      Source& source = sources_.at(state.source);
+      if (Status flood = TakeSourceTokenLocked(source.registrations, options_.max_registration_rate,
+                                               options_.max_registration_burst, "changing names");
+          !flood.ok()) {
+        return flood;
+      }
+      RenameLocked(state, member, name);
+      added.message = fmt::format("you are {}", name);
     }
-    RenameLocked(peer, member, name);
-    added.message = fmt::format("you are {}", name);
-  } else if (Peer& state = PeerLocked(peer); !state.folded_name.empty()) {
+  } else if (!state.folded_name.empty()) {
     // A rename: the new name is free, so the old one goes.
     Source& source = sources_.at(state.source);
     Status flood = TakeSendTokenLocked(state, "changing names");
@@ -78,17 +87,17 @@ Result<Registration> Room::Register(const std::string& peer, std::string_view na
     auto old = members_.extract(state.folded_name);
     old.key() = folded;
     state.folded_name = folded;
-    RenameLocked(peer, members_.insert(std::move(old)).position->second, name);
+    RenameLocked(state, members_.insert(std::move(old)).position->second, name);
     added.message = fmt::format("you are now {}", name);
   } else {
     Source& source = sources_.at(state.source);
     Status refused;
     if (members_.size() >= options_.max_users) {
-      spdlog::warn("refused {} ({}): {} users registered, the limit", name, peer, members_.size());
+      spdlog::warn("refused {} ({}): {} users registered, the limit", name, caller.peer, members_.size());
       refused = Status(StatusCode::kResourceExhausted,
                        fmt::format("the server is full ({} users); try again later", options_.max_users));
     } else if (source.names >= options_.max_names_per_address) {
-      spdlog::info("refused {} ({}): its address holds {} names, the limit", name, peer, source.names);
+      spdlog::info("refused {} ({}): its address holds {} names, the limit", name, caller.peer, source.names);
       refused = Status(StatusCode::kResourceExhausted,
                        fmt::format("your address holds {} names, the most it may", options_.max_names_per_address));
     } else {
@@ -96,34 +105,35 @@ Result<Registration> Room::Register(const std::string& peer, std::string_view na
                                       options_.max_registration_burst, "taking names");
     }
     if (!refused.ok()) {
-      ForgetPeerIfUnusedLocked(peer);
+      ForgetParticipantIfUnusedLocked(number);
       return refused;
     }
-    BindNameLocked(peer, state, name);
+    BindNameLocked(state, name);
     added.message = fmt::format("welcome, {}", name);
   }
 
   // The announcement may have overflowed the caller's own stream. Its eviction then frees the name
-  // again, and the caller must not be told it has it.
+  // again (unless a session holds it), and the caller must not be told it has it.
   EvictOverflowingLocked();
-  const auto state = peers_.find(peer);
-  if (state == peers_.end() || state->second.folded_name != folded) {
+  const auto after = participants_.find(number);
+  if (after == participants_.end() || after->second.folded_name != folded) {
     return Status(StatusCode::kResourceExhausted,
                   "too slow: your stream fell too far behind and was ended, and the name with it; listen and "
                   "register again");
   }
+  added.session = after->second.session_token;
   return added;
 }
 
-Result<std::uint64_t> Room::Post(const std::string& peer, std::string_view claimed_name, std::string_view text) {
+Result<std::uint64_t> Room::Post(const Caller& caller, std::string_view claimed_name, std::string_view text) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return Closed();
-
-  const auto sender_peer = peers_.find(peer);
-  if (sender_peer == peers_.end() || sender_peer->second.folded_name.empty()) {
+  Result<Participant*> resolved = ResolveLocked(caller, false);
+  if (!resolved.ok()) return resolved.status();
+  if (*resolved == nullptr || (*resolved)->folded_name.empty()) {
     return Status(StatusCode::kFailedPrecondition, "register first: call AddUser with a name");
   }
-  Peer& state = sender_peer->second;
+  Participant& state = **resolved;
   const Member& sender = members_.at(state.folded_name);
   if (!claimed_name.empty() && !SameUsername(claimed_name, sender.name)) {
     return Status(StatusCode::kPermissionDenied,
@@ -153,68 +163,53 @@ Result<std::uint64_t> Room::Post(const std::string& peer, std::string_view claim
   }
   ChatMessage direct = NewChatMessage(MessageKind::kDirect, sender.name, std::string(trimmed));
   direct.to = recipient->second.name;
-  const MessagePtr message = SequenceLocked(std::move(direct));
+  const std::uint64_t to = recipient->second.participant;
+  const MessagePtr message = SequenceLocked(std::move(direct), Audience{state.number, to});
   ++messages_;
   for (Subscriber* subscriber : state.subscribers) DeliverLocked(message, subscriber);
-  if (recipient->second.peer != peer) {
-    for (Subscriber* subscriber : peers_.at(recipient->second.peer).subscribers) DeliverLocked(message, subscriber);
+  if (to != state.number) {
+    for (Subscriber* subscriber : participants_.at(to).subscribers) DeliverLocked(message, subscriber);
   }
   EvictOverflowingLocked();
   return message->id;
 }
 
-Status Room::Subscribe(const std::string& peer, Subscriber* subscriber) {
+Result<std::string> Room::Leave(const Caller& caller) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return Closed();
-  Peer& state = PeerLocked(peer);
-  Source& source = sources_.at(state.source);
-  Status refused;
-  if (state.subscribers.size() >= options_.max_streams_per_connection) {
-    refused = Status(StatusCode::kResourceExhausted,
-                     fmt::format("this connection has {} streams open, the most it may",
-                                 options_.max_streams_per_connection));
-  } else if (source.streams >= options_.max_streams_per_address) {
-    refused = Status(StatusCode::kResourceExhausted,
-                     fmt::format("your address has {} streams open, the most it may", options_.max_streams_per_address));
-  } else if (listeners_.size() >= options_.max_streams) {
-    spdlog::warn("refused a stream of {}: {} streams open, the limit", peer, listeners_.size());
-    refused = Status(StatusCode::kResourceExhausted,
-                     fmt::format("the server has {} streams open, the most it may; try again later",
-                                 options_.max_streams));
+  Result<Participant*> resolved = ResolveLocked(caller, false);
+  if (!resolved.ok()) return resolved.status();
+  if (*resolved == nullptr || (*resolved)->folded_name.empty()) {
+    return Status(StatusCode::kFailedPrecondition, "you have no name to leave");
   }
-  if (!refused.ok()) {
-    ForgetPeerIfUnusedLocked(peer);
-    return refused;
+  Participant& state = **resolved;
+  const std::uint64_t number = state.number;
+  const std::string name = members_.at(state.folded_name).name;
+  // Its streams end first, so that they end with the goodbye rather than the room's notice of it.
+  while (!state.subscribers.empty()) {
+    Subscriber* const subscriber = state.subscribers.back();
+    DropStreamLocked(listener_index_.at(subscriber));
+    subscriber->Close(Status(StatusCode::kOk, "you left"));
   }
-  state.subscribers.push_back(subscriber);
-  state.listen_deadline.reset();
-  ++source.streams;
-  listener_index_[subscriber] = listeners_.size();
-  listeners_.push_back(Listener{subscriber, peer});
-  spdlog::debug("listen {} ({} streams)", peer, listeners_.size());
-  return Status::Ok();
-}
-
-void Room::Unsubscribe(const std::string& peer, Subscriber* subscriber) {
-  std::lock_guard<std::mutex> lock(mu_);
-  const auto index = listener_index_.find(subscriber);
-  if (index == listener_index_.end() || listeners_[index->second].peer != peer) return;
-  DropStreamLocked(index->second, "");
-  spdlog::debug("stream ended {} ({} streams)", peer, listeners_.size());
-  ForgetPeerIfUnusedLocked(peer);
+  ReleaseNameLocked(state, "");
+  ForgetParticipantIfUnusedLocked(number);
   EvictOverflowingLocked();
+  return fmt::format("goodbye, {}", name);
 }
 
-Status Room::Observe(Subscriber* observer) {
+Result<MessageHistory::Page> Room::History(const Caller& caller, std::uint64_t before_id, std::uint32_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return Closed();
-  observers_.push_back(observer);
-  return Status::Ok();
-}
-
-void Room::Unobserve(Subscriber* observer) {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::erase(observers_, observer);
+  Result<Participant*> resolved = ResolveLocked(caller, false);
+  if (!resolved.ok()) return resolved.status();
+  if (*resolved == nullptr || (*resolved)->folded_name.empty()) {
+    return Status(StatusCode::kFailedPrecondition, "register first: call AddUser with a name");
+  }
+  if (limit == 0 || limit > kMaxHistoryRequest) {
+    return Status(StatusCode::kInvalidArgument,
+                  fmt::format("limit must be 1 to {}, not {}", kMaxHistoryRequest, limit));
+  }
+  return history_.Before((*resolved)->number, before_id, limit);
 }
 
 Result<std::vector<std::string>> Room::Usernames() const {
@@ -232,40 +227,14 @@ Result<std::vector<std::string>> Room::Usernames() const {
   return names;
 }
 
-std::optional<SteadyTime> Room::ExpireDeadlines() {
-  std::lock_guard<std::mutex> lock(mu_);
-  const SteadyTime now = options_.steady_now();
-  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-    const auto [deadline, peer] = *deadlines_.begin();
-    deadlines_.erase(deadlines_.begin());
-    const auto found = peers_.find(peer);
-    if (found == peers_.end() || found->second.listen_deadline != deadline) continue;  // stale entry
-    ReleaseNameLocked(found->second, "did not start listening");
-    ForgetPeerIfUnusedLocked(peer);
-  }
-  // A sweep forgets an entry only if it still holds nothing and is full; otherwise another sweep is
-  // set, or the entry is in use again and the sweep is stale.
-  while (!peer_sweeps_.empty() && peer_sweeps_.begin()->first <= now) {
-    const std::string peer = std::move(peer_sweeps_.begin()->second);
-    peer_sweeps_.erase(peer_sweeps_.begin());
-    ForgetPeerIfUnusedLocked(peer);
-  }
-  while (!source_sweeps_.empty() && source_sweeps_.begin()->first <= now) {
-    const std::string source = std::move(source_sweeps_.begin()->second);
-    source_sweeps_.erase(source_sweeps_.begin());
-    ForgetSourceIfUnusedLocked(source);
-  }
-  EvictOverflowingLocked();
-  std::optional<SteadyTime> next;
-  for (const auto* timers : {&deadlines_, &peer_sweeps_, &source_sweeps_}) {
-    if (!timers->empty() && (!next || timers->begin()->first < *next)) next = timers->begin()->first;
-  }
-  return next;
-}
-
 Room::Stats Room::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return Stats{members_.size(), listeners_.size(), peers_.size(), sources_.size(), messages_, evictions_};
+  Stats stats{members_.size(), listeners_.size(), participants_.size(), sources_.size(),
+              by_session_.size(), 0, messages_, evictions_, history_.size(), history_.bytes()};
+  for (const auto& [number, participant] : participants_) {
+    if (!participant.folded_name.empty() && participant.subscribers.empty() && participant.session_used) ++stats.held;
+  }
+  return stats;
 }
 
 void Room::Close(const Status& reason) {
@@ -278,27 +247,11 @@ void Room::Close(const Status& reason) {
   listeners_.clear();
   listener_index_.clear();
   observers_.clear();
-  for (auto& [peer, state] : peers_) state.subscribers.clear();
+  for (auto& [number, participant] : participants_) participant.subscribers.clear();
   for (auto& [address, source] : sources_) source.streams = 0;
 }
 
-Room::Peer& Room::PeerLocked(const std::string& peer) {
-  auto [found, made] = peers_.try_emplace(peer);
-  if (!made) return found->second;
-  Peer& state = found->second;
-  state.source = SourceAddress(peer);
-  state.sends = TokenBucket(options_.max_rate, options_.max_burst, options_.steady_now());
-  auto [source, new_source] = sources_.try_emplace(state.source);
-  if (new_source) {
-    const SteadyTime now = options_.steady_now();
-    source->second.sends = TokenBucket(options_.max_address_rate, options_.max_address_burst, now);
-    source->second.registrations = TokenBucket(options_.max_registration_rate, options_.max_registration_burst, now);
-  }
-  ++source->second.peers;
-  return state;
-}
-
-MessagePtr Room::SequenceLocked(ChatMessage message) {
+MessagePtr Room::SequenceLocked(ChatMessage message, Audience audience) {
   message.id = ++last_id_;
   message.server_time = options_.system_now();
   spdlog::debug("message {} {} from '{}' to '{}' ({} bytes)", message.id, KindName(message.kind), message.from,
@@ -307,6 +260,7 @@ MessagePtr Room::SequenceLocked(ChatMessage message) {
   static_cast<ChatMessage&>(*sequenced) = std::move(message);
   sequenced->accepted_at = options_.steady_now();
   if (options_.encode) sequenced->wire = options_.encode(*sequenced);
+  history_.Add(sequenced, audience);
   for (Subscriber* observer : observers_) DeliverLocked(sequenced, observer);
   return sequenced;
 }
@@ -317,42 +271,8 @@ std::uint64_t Room::BroadcastLocked(ChatMessage message) {
   return shared->id;
 }
 
-void Room::DeliverLocked(const MessagePtr& message, Subscriber* subscriber) {
-  if (!subscriber->Deliver(message)) overflowing_.push_back(subscriber);
-}
-
-// Evicting a subscriber announces its leave, which may overflow others; the loop runs until none
-// is left, and the evicting_ flag keeps nested calls (from that announcement) from recursing.
-void Room::EvictOverflowingLocked() {
-  if (evicting_) return;
-  evicting_ = true;
-  while (!overflowing_.empty()) {
-    Subscriber* const subscriber = overflowing_.back();
-    overflowing_.pop_back();
-    if (const auto observer = std::find(observers_.begin(), observers_.end(), subscriber);
-        observer != observers_.end()) {
-      observers_.erase(observer);
-      subscriber->Close(Status(StatusCode::kResourceExhausted, "too slow: the observer fell too far behind"));
-      ++evictions_;
-      spdlog::info("evicted an observer: too slow");
-      continue;
-    }
-    const auto index = listener_index_.find(subscriber);
-    if (index == listener_index_.end()) continue;  // already evicted during this operation
-    const std::string peer = listeners_[index->second].peer;
-    const Peer& state = peers_.at(peer);
-    subscriber->Close(Status(StatusCode::kResourceExhausted, "too slow: the stream fell too far behind"));
-    ++evictions_;
-    spdlog::info("evicted {} ({}): too slow",
-                 state.folded_name.empty() ? "an unnamed listener" : members_.at(state.folded_name).name, peer);
-    DropStreamLocked(index->second, "too slow");
-    ForgetPeerIfUnusedLocked(peer);
-  }
-  evicting_ = false;
-}
-
 // Every attempt counts, accepted or not, so that a flood of bad messages is slowed down too.
-Status Room::TakeSendTokenLocked(Peer& state, std::string_view what) {
+Status Room::TakeSendTokenLocked(Participant& state, std::string_view what) {
   if (state.sends.TryTake(options_.steady_now())) return Status::Ok();
   return Status(StatusCode::kResourceExhausted,
                 fmt::format("{} too fast (at most {:g} per second, bursts of {:g})", what, options_.max_rate,
@@ -365,83 +285,39 @@ Status Room::TakeSourceTokenLocked(TokenBucket& bucket, double rate, double burs
                 fmt::format("{} too fast from your address (at most {:g} per second, bursts of {:g})", what, rate, burst));
 }
 
-void Room::BindNameLocked(const std::string& peer, Peer& state, std::string_view name) {
+void Room::BindNameLocked(Participant& state, std::string_view name) {
   state.folded_name = FoldUsername(name);
-  members_[state.folded_name] = Member{std::string(name), peer};
+  members_[state.folded_name] = Member{std::string(name), state.number};
   ++sources_.at(state.source).names;
-  if (state.subscribers.empty()) {
-    state.listen_deadline = options_.steady_now() + options_.registration_grace;
-    deadlines_.emplace(*state.listen_deadline, peer);
-    SetDeadlineLocked(*state.listen_deadline);
-  }
-  spdlog::info("join {} ({})", name, peer);
+  OpenSessionLocked(state);
+  if (state.subscribers.empty()) SetNameDeadlineLocked(state);
+  spdlog::info("join {}", DescribeLocked(state));
   BroadcastLocked(NewChatMessage(MessageKind::kJoin, name, fmt::format("{} joined", name)));
 }
 
-void Room::RenameLocked(const std::string& peer, Member& member, std::string_view new_name) {
+void Room::RenameLocked(Participant& state, Member& member, std::string_view new_name) {
   const std::string old_name = std::exchange(member.name, std::string(new_name));
-  spdlog::info("rename {} -> {} ({})", old_name, new_name, peer);
+  spdlog::info("rename {} -> {}", old_name, DescribeLocked(state));
   BroadcastLocked(
       NewChatMessage(MessageKind::kNotice, new_name, fmt::format("{} is now known as {}", old_name, new_name)));
 }
 
-void Room::ReleaseNameLocked(Peer& state, std::string_view why) {
+void Room::ReleaseNameLocked(Participant& state, std::string_view why) {
   const auto member = members_.find(state.folded_name);
+  spdlog::info("leave {}{}{}", DescribeLocked(state), why.empty() ? "" : ": ", why);
   std::string name = std::move(member->second.name);
-  spdlog::info("leave {} ({}){}{}", name, member->second.peer, why.empty() ? "" : ": ", why);
   members_.erase(member);
   state.folded_name.clear();
-  state.listen_deadline.reset();
+  state.name_deadline.reset();
   --sources_.at(state.source).names;
+  // The session ends with the name: its token is never accepted again.
+  by_session_.erase(state.session_key);
+  state.session_key.clear();
+  state.session_secret = {};
+  state.session_token.clear();
+  state.session_used = false;
   std::string text = why.empty() ? fmt::format("{} left", name) : fmt::format("{} left ({})", name, why);
   BroadcastLocked(NewChatMessage(MessageKind::kLeave, name, std::move(text)));
-}
-
-void Room::ForgetPeerIfUnusedLocked(const std::string& peer) {
-  const auto found = peers_.find(peer);
-  if (found == peers_.end()) return;
-  Peer& state = found->second;
-  if (!state.folded_name.empty() || !state.subscribers.empty()) return;
-  const SteadyTime full_at = state.sends.FullAt();
-  if (full_at > options_.steady_now()) {
-    peer_sweeps_.emplace(full_at, peer);
-    SetDeadlineLocked(full_at);
-    return;
-  }
-  const std::string source = std::move(state.source);
-  peers_.erase(found);
-  --sources_.at(source).peers;
-  ForgetSourceIfUnusedLocked(source);
-}
-
-void Room::ForgetSourceIfUnusedLocked(const std::string& source) {
-  const auto found = sources_.find(source);
-  if (found == sources_.end() || found->second.peers > 0) return;
-  const SteadyTime full_at = std::max(found->second.sends.FullAt(), found->second.registrations.FullAt());
-  if (full_at > options_.steady_now()) {
-    source_sweeps_.emplace(full_at, source);
-    SetDeadlineLocked(full_at);
-    return;
-  }
-  sources_.erase(found);
-}
-
-void Room::SetDeadlineLocked(SteadyTime deadline) {
-  if (options_.on_deadline) options_.on_deadline(deadline);
-}
-
-void Room::DropStreamLocked(std::size_t index, std::string_view why) {
-  Subscriber* const subscriber = listeners_[index].subscriber;
-  Peer& state = peers_.at(listeners_[index].peer);
-  listener_index_.erase(subscriber);
-  if (index + 1 != listeners_.size()) {
-    listeners_[index] = std::move(listeners_.back());
-    listener_index_[listeners_[index].subscriber] = index;
-  }
-  listeners_.pop_back();
-  std::erase(state.subscribers, subscriber);
-  --sources_.at(state.source).streams;
-  if (state.subscribers.empty() && !state.folded_name.empty()) ReleaseNameLocked(state, why);
 }
 
 }  // namespace chat

@@ -1,4 +1,10 @@
-// The room: who is here, under which name, on which connection, and who receives what.
+// The room: who is here, under which name, on which connection or session, who receives what, and
+// what it said lately.
+//
+// A participant is whoever a call comes from: a session, when the call presents its token
+// (Caller::session), or else the connection (Caller::peer), as the workshop's protocol knows it.
+// Each participant has a number that is never reused; the history replays a direct message only to
+// the two participants it was between.
 //
 // Pure logic: no gRPC. The server's call objects translate RPCs into Room calls, and Listen streams
 // take part as Subscribers, so tests drive a Room with fake subscribers and a fake clock.
@@ -10,6 +16,7 @@
 #ifndef CHAT_SRC_ROOM_ROOM_H_
 #define CHAT_SRC_ROOM_ROOM_H_
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -21,30 +28,37 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "chat/message.h"
 #include "chat/status.h"
+#include "room/message_history.h"
+#include "room/sequenced_message.h"
+#include "room/session_token.h"
 #include "room/token_bucket.h"
 
 namespace chat {
 
-using SteadyTime = std::chrono::steady_clock::time_point;
+// Who a call comes from.
+struct Caller {
+  Caller(std::string peer_address) : peer(std::move(peer_address)) {}  // NOLINT: a peer is a caller
+  Caller(const char* peer_address) : peer(peer_address) {}              // NOLINT
+  Caller(std::string peer_address, std::optional<std::string> session_token)
+      : peer(std::move(peer_address)), session(std::move(session_token)) {}
 
-// A message's encoding for the subscribers' transport (RoomOptions::encode), made once and sent by
-// every stream. The transport defines it (wire/wire.h); the room only carries it, so it never sees
-// the definition, and the streams that send it need no cast.
-class WireMessage;
-
-// A message the room has sequenced, shared by every queue it sits in until the last subscriber has
-// sent it.
-struct SequencedMessage : ChatMessage {
-  SteadyTime accepted_at;                // RoomOptions::steady_now when it was sequenced
-  // Null without RoomOptions::encode. A shared_ptr, whose deleter is made where WireMessage is
-  // defined, so that the room can free one without its definition.
-  std::shared_ptr<const WireMessage> wire;
+  std::string peer;                    // the connection (grpc::ServerContext::peer())
+  std::optional<std::string> session;  // the token the call presented, if it presented one
 };
-using MessagePtr = std::shared_ptr<const SequencedMessage>;
+
+// Where a stream starts (ListenRequest). Both zero: with the next live message.
+struct ListenFrom {
+  std::uint64_t after_id = 0;  // replay what the caller may see after this id
+  std::uint32_t history = 0;   // replay the caller's last `history` messages
+};
+
+// The most a stream may ask to be replayed (ListenFrom::history) or a History page may hold.
+inline constexpr std::uint32_t kMaxHistoryRequest = 500;
 
 // One Listen stream, as the room sees it.
 class Subscriber {
@@ -56,9 +70,20 @@ class Subscriber {
   // held: must not block.
   virtual bool Deliver(const MessagePtr& message) = 0;
 
-  // Ends the stream with `reason` (RESOURCE_EXHAUSTED on eviction, UNAVAILABLE on shutdown). Called
-  // at most once, with the room's lock held; afterwards the room holds no reference to the
-  // subscriber.
+  // Queues `messages`, the replay a stream asked for (ListenFrom), ahead of every live message.
+  // Called once, by Subscribe, before any Deliver. Replays are as long as the history they come
+  // from, so a subscriber does not count them against the queue it keeps for live messages; this
+  // default, for subscribers that keep one queue, delivers them one by one.
+  virtual bool Replay(const std::vector<MessagePtr>& messages) {
+    for (const MessagePtr& message : messages) {
+      if (!Deliver(message)) return false;
+    }
+    return true;
+  }
+
+  // Ends the stream with `reason` (RESOURCE_EXHAUSTED on eviction, UNAVAILABLE on shutdown, OK when
+  // its participant left). Called at most once, with the room's lock held; afterwards the room
+  // holds no reference to the subscriber.
   virtual void Close(const Status& reason) = 0;
 };
 
@@ -89,6 +114,15 @@ struct RoomOptions {
 
   // How long a name stays bound to a connection that has not opened Listen.
   std::chrono::milliseconds registration_grace{30000};
+  // How long a session keeps its name once it has no stream left (a lost connection): until then
+  // only its token gets the name back. Counted again from every call the session makes meanwhile.
+  std::chrono::milliseconds session_hold{120000};
+
+  // The kept history (message_history.h): at most this many messages, and this many bytes.
+  std::size_t history_messages = 10000;
+  std::size_t history_bytes = 64 * 1024 * 1024;
+  // The id of the first message. A server passes one above every id it issued before (server.cc).
+  std::uint64_t first_id = 1;
 
   // Called with the room's lock held whenever a deadline is set (a name waiting for its stream, a
   // flood-control bucket to forget), so that a timer can call ExpireDeadlines() in time. Must not
@@ -113,34 +147,51 @@ class Room {
   Room(const Room&) = delete;
   Room& operator=(const Room&) = delete;
 
-  // AddUser: binds `name` to the connection `peer`, announcing a join (or, when the peer had
-  // another name, a rename that frees the old one). Returns kAdded, kTaken or kInvalid with a
-  // sentence for the person; RESOURCE_EXHAUSTED when the room is full, the peer's source address
-  // holds max_names_per_address names, or the peer or its source takes names faster than its
-  // bucket allows, and also when the announcement overflowed the peer's own last stream, which is
-  // then evicted and the name freed again; UNAVAILABLE once closed.
-  Result<Registration> Register(const std::string& peer, std::string_view name);
+  // Every call below that names a Caller answers UNAUTHENTICATED when the caller presented a
+  // session token the room does not know (never issued, or its session ended), and UNAVAILABLE once
+  // the room is closed.
 
-  // SendMessage: accepts `text` from the user bound to `peer` and routes it: "@name text" to the
-  // sender and that user, anything else to every subscriber. `claimed_name`, when not empty, must
-  // be the sender's own name. Returns the message's room sequence number, or:
-  // FAILED_PRECONDITION (no name bound), PERMISSION_DENIED (claimed another name),
-  // RESOURCE_EXHAUSTED (over the flood limit), INVALID_ARGUMENT (text or mention malformed),
-  // NOT_FOUND (no such recipient), UNAVAILABLE. Flood control counts the sender's connection and
-  // its source address.
-  Result<std::uint64_t> Post(const std::string& peer, std::string_view claimed_name, std::string_view text);
+  // AddUser: binds `name` to the caller, announcing a join (or, when it had another name, a rename
+  // that frees the old one), and answers kAdded with the caller's session token; a caller without
+  // one gets a new session. Returns kAdded, kTaken or kInvalid with a sentence for the person;
+  // RESOURCE_EXHAUSTED when the room is full, the caller's source address holds
+  // max_names_per_address names, or the caller or its source takes names faster than its bucket
+  // allows, and also when the announcement overflowed the caller's own last stream, which is then
+  // evicted and the name freed again.
+  Result<Registration> Register(const Caller& caller, std::string_view name);
 
-  // Listen: from now on `subscriber` receives every broadcast and every direct message to or from
-  // the name bound to `peer` (peers may listen before registering). A peer may have several
-  // streams; each gets all of it. RESOURCE_EXHAUSTED when the connection, its source address or
-  // the room already has as many streams as it may; UNAVAILABLE once closed. `subscriber` must
-  // stay valid until Unsubscribe() returns or Close() was called on it.
-  Status Subscribe(const std::string& peer, Subscriber* subscriber);
+  // SendMessage: accepts `text` from the caller's name and routes it: "@name text" to the sender
+  // and that user, anything else to every subscriber. `claimed_name`, when not empty, must be the
+  // sender's own name. Returns the message's room sequence number, or: FAILED_PRECONDITION (no
+  // name), PERMISSION_DENIED (claimed another name), RESOURCE_EXHAUSTED (over the flood limit),
+  // INVALID_ARGUMENT (text or mention malformed), NOT_FOUND (no such recipient). Flood control
+  // counts the sender and its source address.
+  Result<std::uint64_t> Post(const Caller& caller, std::string_view claimed_name, std::string_view text);
 
-  // The stream `subscriber` of `peer` has ended: forget it, and when it was the peer's last, free
-  // the peer's name. Does nothing unless `subscriber` is one of the peer's streams (it may have
-  // been evicted already). Constant time, whatever the number of streams.
-  void Unsubscribe(const std::string& peer, Subscriber* subscriber);
+  // Listen: `subscriber` first gets what `from` asks to replay (Subscriber::Replay), then every
+  // broadcast and every direct message to or from the caller, with nothing missed or repeated
+  // between the two. Returns how many messages were replayed (a kGap included). Callers may listen
+  // before registering, and more than once; each stream gets all of it. INVALID_ARGUMENT when
+  // `from.history` is above kMaxHistoryRequest or both fields are set, OUT_OF_RANGE when
+  // `from.after_id` is above the last id issued, RESOURCE_EXHAUSTED when the caller, its source
+  // address or the room already has as many streams as it may. `subscriber` must stay valid until
+  // Unsubscribe() returns or Close() was called on it.
+  Result<std::size_t> Subscribe(const Caller& caller, Subscriber* subscriber, ListenFrom from = {});
+
+  // The stream `subscriber` has ended: forget it. When it was its participant's last, a session's
+  // name is held for session_hold, and a connection's is freed. Does nothing unless the room still
+  // holds `subscriber` (it may have been evicted already). Constant time, whatever the number of
+  // streams.
+  void Unsubscribe(Subscriber* subscriber);
+
+  // Leave: frees the caller's name (announced), ends its session, and closes its streams with OK.
+  // Returns a goodbye for the person; FAILED_PRECONDITION when the caller has no name.
+  Result<std::string> Leave(const Caller& caller);
+
+  // History: up to `limit` (1 to kMaxHistoryRequest) messages the caller may see before
+  // `before_id` (0: the latest), oldest first. INVALID_ARGUMENT for a limit out of range,
+  // FAILED_PRECONDITION when the caller has no name.
+  Result<MessageHistory::Page> History(const Caller& caller, std::uint64_t before_id, std::uint32_t limit);
 
   // From now on `observer` receives every message the room sequences, direct messages included
   // (Server::Observe). UNAVAILABLE once closed. Like a subscriber, it is evicted when it cannot take
@@ -148,22 +199,31 @@ class Room {
   Status Observe(Subscriber* observer);
   void Unobserve(Subscriber* observer);
 
+  // OK unless the caller presented a session token the room does not know (UNAUTHENTICATED), for
+  // calls that need no participant (ListUsers).
+  Status CheckSession(const Caller& caller);
+
   // The registered names, sorted ignoring case. UNAVAILABLE once closed: the names of a room that
   // is shutting down are no longer anybody's to see.
   Result<std::vector<std::string>> Usernames() const;
 
-  // Frees every name whose connection has not opened Listen within the grace period, and forgets
-  // the flood-control buckets of connections and sources that hold nothing and are full again.
-  // Returns when to call again (the earliest deadline still set), or nullopt when none is set.
+  // Frees every name whose connection has not opened Listen within the grace period or whose
+  // session's hold ran out, and forgets the flood-control buckets of participants and sources that
+  // hold nothing and are full again. Returns when to call again (the earliest deadline still set),
+  // or nullopt when none is set.
   std::optional<SteadyTime> ExpireDeadlines();
 
   struct Stats {
     std::size_t users = 0;
     std::size_t subscribers = 0;
-    std::size_t peers = 0;    // connections remembered: holding a name or a stream, or a bucket not yet full
+    std::size_t peers = 0;    // participants remembered: holding a name or a stream, or a bucket not yet full
     std::size_t sources = 0;  // source addresses remembered, likewise
+    std::size_t sessions = 0;
+    std::size_t held = 0;     // names held for a session that has no stream
     std::uint64_t messages = 0;  // chat and direct messages accepted
     std::uint64_t evictions = 0;
+    std::size_t history_messages = 0;
+    std::size_t history_bytes = 0;
   };
   Stats stats() const;
 
@@ -171,77 +231,106 @@ class Room {
   void Close(const Status& reason);
 
  private:
-  // One connection the room has heard from. Kept while it has a name or a stream, and then until
-  // its bucket is full again.
-  struct Peer {
-    std::string source;                         // SourceAddress() of the peer
+  // A session or a connection the room has heard from (see the top of this file). Kept while it
+  // has a name or a stream, and then until its bucket is full again.
+  struct Participant {
+    std::uint64_t number = 0;                   // never reused
+    std::string source;                         // SourceAddress() of the connection it began on
+    std::string peer;                           // that connection; empty once a session took over
     std::string folded_name;                    // empty while it has no name
     std::vector<Subscriber*> subscribers;       // its Listen streams
-    std::optional<SteadyTime> listen_deadline;  // set while it has a name but no stream
+    std::optional<SteadyTime> name_deadline;    // set while it has a name but no stream
     TokenBucket sends;                          // messages and renames
+    // Its session, while it has a name. `session_used` once a call presented the token: from then
+    // on the session, not the connection, is who the participant is, and its name outlives its
+    // streams by session_hold.
+    std::string session_key;
+    std::array<std::uint8_t, 16> session_secret{};
+    std::string session_token;
+    bool session_used = false;
   };
-  // One source address the room has heard from. Kept while a Peer of it is, and then until its
-  // buckets are full again.
+  // One source address the room has heard from. Kept while a Participant of it is, and then until
+  // its buckets are full again.
   struct Source {
-    std::size_t peers = 0;    // Peer entries of this source
-    std::size_t names = 0;    // names its peers hold
-    std::size_t streams = 0;  // streams its peers hold
-    TokenBucket sends;          // messages, all its peers together
-    TokenBucket registrations;  // names taken or changed
+    std::size_t participants = 0;  // Participant entries of this source
+    std::size_t names = 0;         // names its participants hold
+    std::size_t streams = 0;       // streams its participants hold
+    TokenBucket sends;             // messages, all its participants together
+    TokenBucket registrations;     // names taken or changed
   };
   // One registered name.
   struct Member {
     std::string name;  // as registered: the case the user chose
-    std::string peer;
+    std::uint64_t participant;
   };
   // One open stream. listeners_ is in no particular order: dropping one moves the last into its
   // place, and listener_index_ follows.
   struct Listener {
     Subscriber* subscriber;
-    std::string peer;
+    std::uint64_t participant;
   };
 
-  // The entry of `peer`, made (with full buckets) if there is none.
-  Peer& PeerLocked(const std::string& peer);
-  MessagePtr SequenceLocked(ChatMessage message);
+  // The participant `caller` is: its session's, or its connection's. A connection that has none
+  // gets one (with full buckets) when `make`, and is otherwise answered null. UNAUTHENTICATED for a
+  // token the room does not know.
+  Result<Participant*> ResolveLocked(const Caller& caller, bool make);
+  // A new participant for calls without a token from `peer`.
+  Participant& ParticipantOfPeerLocked(const std::string& peer);
+  // "alice (ipv4:1.2.3.4:5)", for logs. Never the token.
+  std::string DescribeLocked(const Participant& participant) const;
+  MessagePtr SequenceLocked(ChatMessage message, Audience audience = {});
   std::uint64_t BroadcastLocked(ChatMessage message);  // returns the message id
   void DeliverLocked(const MessagePtr& message, Subscriber* subscriber);
+  // The replay `from` asks for, for `participant`.
+  std::vector<MessagePtr> ReplayLocked(const Participant& participant, ListenFrom from);
   // Evicts every subscriber whose Deliver() failed. Runs only at the end of a public method, once
-  // its answer is known, so that no reference into members_ or peers_ is held across an eviction
-  // (which frees names and forgets peers).
+  // its answer is known, so that no reference into members_ or participants_ is held across an
+  // eviction (which frees names and forgets participants).
   void EvictOverflowingLocked();
-  void BindNameLocked(const std::string& peer, Peer& state, std::string_view name);
+  void BindNameLocked(Participant& participant, std::string_view name);
   // A name change, announced; the caller has taken the tokens.
-  void RenameLocked(const std::string& peer, Member& member, std::string_view new_name);
-  Status TakeSendTokenLocked(Peer& state, std::string_view what);
+  void RenameLocked(Participant& participant, Member& member, std::string_view new_name);
+  Status TakeSendTokenLocked(Participant& participant, std::string_view what);
   Status TakeSourceTokenLocked(TokenBucket& bucket, double rate, double burst, std::string_view what);
-  void ReleaseNameLocked(Peer& state, std::string_view why);
-  // Forgets `peer` if it holds nothing, once its bucket is full again (a sweep is set till then).
-  void ForgetPeerIfUnusedLocked(const std::string& peer);
+  // Gives `participant` a session if it has none.
+  void OpenSessionLocked(Participant& participant);
+  // Frees the participant's name, announcing `why`, and ends its session.
+  void ReleaseNameLocked(Participant& participant, std::string_view why);
+  // Sets the deadline for a participant that has a name and no stream: registration_grace, or
+  // session_hold once its session is in use.
+  void SetNameDeadlineLocked(Participant& participant);
+  // Forgets `participant` if it holds nothing, once its bucket is full again (a sweep is set till then).
+  void ForgetParticipantIfUnusedLocked(std::uint64_t number);
   void ForgetSourceIfUnusedLocked(const std::string& source);
   void SetDeadlineLocked(SteadyTime deadline);
-  // Forgets the open stream at `index` of listeners_; frees its peer's name, saying `why`, if it
-  // was the last. Every stream is in listeners_, listener_index_ and its peer's subscribers, or in
-  // none of them.
-  void DropStreamLocked(std::size_t index, std::string_view why);
+  // Forgets the open stream at `index` of listeners_. Every stream is in listeners_,
+  // listener_index_ and its participant's subscribers, or in none of them. Returns its participant.
+  Participant& DropStreamLocked(std::size_t index);
+  // After a participant's stream ended other than by Leave: a connection's name goes with its last
+  // stream, announcing `why`; a session's is held.
+  void AfterStreamEndedLocked(Participant& participant, std::string_view why);
 
   const RoomOptions options_;
 
   mutable std::mutex mu_;
   bool closed_ = false;
-  std::uint64_t last_id_ = 0;
-  std::unordered_map<std::string, Peer> peers_;      // by peer string
-  std::unordered_map<std::string, Source> sources_;  // by SourceAddress()
-  std::unordered_map<std::string, Member> members_;  // by folded name
+  std::uint64_t last_id_;
+  std::uint64_t last_participant_ = 0;
+  std::unordered_map<std::uint64_t, Participant> participants_;  // by number
+  std::unordered_map<std::string, std::uint64_t> by_peer_;      // connections' participants
+  std::unordered_map<std::string, std::uint64_t> by_session_;   // by session key
+  std::unordered_map<std::string, Source> sources_;             // by SourceAddress()
+  std::unordered_map<std::string, Member> members_;             // by folded name
   std::vector<Listener> listeners_;
   std::unordered_map<const Subscriber*, std::size_t> listener_index_;  // position in listeners_
   std::vector<Subscriber*> observers_;
-  // Peers by the deadline for opening Listen. Entries are not removed when a peer listens or goes;
-  // ExpireDeadlines() skips those that no longer match the peer's listen_deadline.
-  std::multimap<SteadyTime, std::string> deadlines_;
-  // Peers and sources that held nothing when they were last let go, by when their buckets are full;
-  // ExpireDeadlines() forgets those that still hold nothing.
-  std::multimap<SteadyTime, std::string> peer_sweeps_;
+  MessageHistory history_;
+  // Participants by the deadline of their name. Entries are not removed when a participant listens
+  // or goes; ExpireDeadlines() skips those that no longer match its name_deadline.
+  std::multimap<SteadyTime, std::uint64_t> deadlines_;
+  // Participants and sources that held nothing when they were last let go, by when their buckets
+  // are full; ExpireDeadlines() forgets those that still hold nothing.
+  std::multimap<SteadyTime, std::uint64_t> participant_sweeps_;
   std::multimap<SteadyTime, std::string> source_sweeps_;
   // Subscribers whose Deliver() returned false during the current operation, evicted at its end.
   std::vector<Subscriber*> overflowing_;

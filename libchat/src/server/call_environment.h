@@ -22,8 +22,8 @@ namespace chat {
 // Every RPC is served raw (as ByteBuffers): the call objects parse requests and serialize answers
 // themselves, so that a request gRPC cannot parse (a string that is not UTF-8, say) is answered
 // INVALID_ARGUMENT by the server instead of INTERNAL by gRPC.
-using ChatService = Chat::WithRawMethod_SendMessage<
-    Chat::WithRawMethod_Listen<Chat::WithRawMethod_AddUser<Chat::WithRawMethod_ListUsers<Chat::Service>>>>;
+using ChatService = Chat::WithRawMethod_SendMessage<Chat::WithRawMethod_Listen<Chat::WithRawMethod_AddUser<
+    Chat::WithRawMethod_ListUsers<Chat::WithRawMethod_History<Chat::WithRawMethod_Leave<Chat::Service>>>>>>;
 
 // grpc.health.v1.Health, served raw the same way (health_check_call.h, health_watch_call.h).
 using HealthService = grpc::health::v1::Health::WithRawMethod_Check<

@@ -25,6 +25,8 @@
 #include "server/calls/add_user_call.h"
 #include "server/calls/health_check_call.h"
 #include "server/calls/health_watch_call.h"
+#include "server/calls/history_call.h"
+#include "server/calls/leave_call.h"
 #include "server/calls/list_users_call.h"
 #include "server/calls/listen_call.h"
 #include "server/calls/send_message_call.h"
@@ -44,6 +46,16 @@ constexpr int kUnaryCallsPerConnection = 32;
 // gRPC takes the stream limit as an int.
 constexpr std::size_t kMaxStreamsPerConnection = 1 << 20;
 
+// The id of this run's first message: the microseconds since the Unix epoch. A server issues ids one
+// by one, so it stays below the clock as long as it sequences fewer than a million messages a second
+// on average, far above what one room takes (docs/benchmarks.md); so a restarted server begins
+// above every id the last run issued, with no state kept on disk, as long as the clock has not been
+// set back by more than the time the server was down.
+std::uint64_t FirstMessageId() {
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(since_epoch).count());
+}
+
 Status CheckOptions(const ServerOptions& options) {
   const auto invalid = [](std::string message) { return Status(StatusCode::kInvalidArgument, std::move(message)); };
   if (options.address.rfind("unix:", 0) == 0 || options.address.rfind("unix-abstract:", 0) == 0) {
@@ -61,6 +73,10 @@ Status CheckOptions(const ServerOptions& options) {
   if (options.max_queued_messages == 0) return invalid("max_queued_messages must be at least 1");
   if (options.max_stream_lag.count() <= 0) return invalid("max_stream_lag must be positive");
   if (options.reset_flood_hold.count() <= 0) return invalid("reset_flood_hold must be positive");
+  if (options.session_hold.count() < 0) return invalid("session_hold must be 0 or more");
+  if (options.history_messages > 0 && options.history_bytes < 64 * 1024) {
+    return invalid("history_bytes must be at least 65536 (64 KiB) when history_messages is not 0");
+  }
   for (const auto& [rate, burst, name] : {std::tuple{options.max_address_rate, options.max_address_burst, "max_address"},
                                           std::tuple{options.max_registration_rate, options.max_registration_burst,
                                                      "max_registration"},
@@ -179,6 +195,10 @@ Server::Impl::Impl(const ServerOptions& options) : options_(options), busy_gate_
   room_options.max_streams_per_address = options_.max_streams_per_address;
   room_options.max_streams_per_connection = options_.max_streams_per_connection;
   room_options.registration_grace = options_.registration_grace;
+  room_options.session_hold = options_.session_hold;
+  room_options.history_messages = options_.history_messages;
+  room_options.history_bytes = options_.history_bytes;
+  room_options.first_id = FirstMessageId();
   room_options.on_deadline = [this](SteadyTime deadline) { expiry_timer_->RunBy(deadline); };
   room_options.encode = EncodeForWire;  // once per message, whatever the number of subscribers
   room_ = std::make_shared<Room>(std::move(room_options));
@@ -266,6 +286,8 @@ Status Server::Impl::Start() {
       SendMessageCall::Spawn(env);
       ListenCall::Spawn(env);
       ListUsersCall::Spawn(env);
+      HistoryCall::Spawn(env);
+      LeaveCall::Spawn(env);
     }
     if (options_.health_service) {
       HealthCheckCall::Spawn(env);

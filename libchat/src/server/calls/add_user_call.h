@@ -5,7 +5,8 @@
 
 namespace chat {
 
-// AddUser: binds a name to the caller's connection. Always answers OK with ADDED, TAKEN or INVALID
+// AddUser: binds a name to the caller (its session, or its connection) and answers with the
+// session's token. Always answers OK with ADDED, TAKEN or INVALID
 // (workshop clients re-prompt on anything but ADDED and treat an RPC error as fatal), except when
 // the server is full (RESOURCE_EXHAUSTED) or shutting down (UNAVAILABLE).
 class AddUserCall final

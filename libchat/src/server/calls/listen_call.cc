@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/caller.h"
 #include "wire/wire.h"
 
 namespace chat {
@@ -46,13 +47,15 @@ void ListenCall::OnRequest(bool ok) {
     return;
   }
 
-  // Not under mu_: the room calls Deliver and Close with its own lock held, and its lock comes
-  // first. The done notification cannot overtake this handler: it runs on this queue's only thread.
-  const Status subscribed = env_.room->Subscribe(peer_, this);
+  // Not under mu_: the room calls Deliver, Replay and Close with its own lock held, and its lock
+  // comes first. The done notification cannot overtake this handler: it runs on this queue's only
+  // thread.
+  const Result<std::size_t> subscribed = env_.room->Subscribe(
+      CallerOf(context_), this, ListenFrom{request.after_id(), request.history()});
 
   std::lock_guard<std::mutex> lock(mu_);
   if (!subscribed.ok()) {
-    finish_status_ = ToGrpcStatus(subscribed);
+    finish_status_ = ToGrpcStatus(subscribed.status());
     FinishLocked();
     return;
   }
@@ -62,8 +65,10 @@ void ListenCall::OnRequest(bool ok) {
   }
   subscribed_ = true;
   state_ = State::kStreaming;
-  // The initial metadata tells the client the stream is accepted. It occupies the write slot, so
-  // messages delivered meanwhile wait in the queue.
+  // The initial metadata tells the client the stream is accepted, and how many replayed messages
+  // come before live ones. It occupies the write slot, so messages delivered meanwhile wait in the
+  // queue.
+  context_.AddInitialMetadata(std::string(kReplayCountMetadata), std::to_string(*subscribed));
   write_in_flight_ = true;
   write_started_ = std::chrono::steady_clock::now();
   ++outstanding_;
@@ -88,6 +93,14 @@ bool ListenCall::Deliver(const MessagePtr& message) {
     ++outstanding_;
     env_.scheduler->Schedule(this);
   }
+  return true;
+}
+
+bool ListenCall::Replay(const std::vector<MessagePtr>& messages) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Subscribe replays before the first Deliver, while OnRequest waits for it to return: the state
+  // is kSubscribing and nothing is written yet.
+  replay_.assign(messages.begin(), messages.end());
   return true;
 }
 
@@ -157,7 +170,7 @@ void ListenCall::OnDone(bool /*ok*/) {
   }
   // The done notification is still counted in outstanding_, so this call stays alive while the
   // room lets go of it; after Unsubscribe returns the room never calls it again.
-  if (unsubscribe) env_.room->Unsubscribe(peer_, this);
+  if (unsubscribe) env_.room->Unsubscribe(this);
 
   std::unique_lock<std::mutex> lock(mu_);
   EndOperation(std::move(lock));
@@ -193,13 +206,14 @@ void ListenCall::WatchForStallLocked() {
 }
 
 void ListenCall::WriteNextLocked() {
-  if (write_in_flight_ || queue_.empty()) return;
-  const grpc::ByteBuffer bytes = queue_.front()->wire->Buffer();
-  queue_.pop_front();
+  if (write_in_flight_ || (replay_.empty() && queue_.empty())) return;
+  std::deque<MessagePtr>& source = replay_.empty() ? queue_ : replay_;
+  const grpc::ByteBuffer bytes = source.front()->wire->Buffer();
+  source.pop_front();
   // With more queued, let gRPC hold this one back and send it with the next: several messages
   // then leave in one system call. The last of the queue goes out at once.
   grpc::WriteOptions options;
-  if (!queue_.empty()) options.set_buffer_hint();
+  if (!replay_.empty() || !queue_.empty()) options.set_buffer_hint();
   write_in_flight_ = true;
   write_started_ = std::chrono::steady_clock::now();
   RecountLocked(write_started_);
@@ -221,6 +235,7 @@ void ListenCall::StopDrainAlarmLocked() {
 }
 
 void ListenCall::DropQueueLocked() {
+  replay_.clear();
   queue_.clear();
   RecountLocked(SteadyTime());
   if (stall_alarm_armed_) {  // nothing is behind any more

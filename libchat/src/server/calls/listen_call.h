@@ -33,6 +33,7 @@
 #define CHAT_SRC_SERVER_CALLS_LISTEN_CALL_H_
 
 #include <deque>
+#include <vector>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -56,6 +57,9 @@ class ListenCall final : public Subscriber, public WriteTurn {
   // Subscriber: called by the room with its lock held. Deliver only queues; the writing starts on
   // the call's own queue thread (write_scheduler.h).
   bool Deliver(const MessagePtr& message) override;
+  // Keeps the replay apart from the live queue: it is as long as the history it comes from, and old,
+  // so neither max_queued_messages nor max_stream_lag applies to it. It is written first.
+  bool Replay(const std::vector<MessagePtr>& messages) override;
   void Close(const Status& reason) override;
 
   // WriteTurn: on the queue's thread, after Deliver asked for it.
@@ -101,6 +105,7 @@ class ListenCall final : public Subscriber, public WriteTurn {
   grpc::ByteBuffer request_bytes_;
   grpc::ServerAsyncWriter<grpc::ByteBuffer> writer_;
   std::string peer_;  // set when the call arrives, constant afterwards
+  std::size_t replayed_ = 0;  // how many the room replayed; set before the initial metadata is sent
 
   BoundOperation<ListenCall> on_request_{this, &ListenCall::OnRequest};
   BoundOperation<ListenCall> on_write_done_{this, &ListenCall::OnWriteDone};
@@ -118,6 +123,7 @@ class ListenCall final : public Subscriber, public WriteTurn {
   bool subscribed_ = false;       // the room holds a pointer to this call
   bool drain_alarm_armed_ = false;
   bool stall_alarm_armed_ = false;
+  std::deque<MessagePtr> replay_;  // written before queue_; at most ServerOptions::history_messages + 1
   std::deque<MessagePtr> queue_;  // behind the write in flight; at most options->max_queued_messages
   SteadyTime write_started_;      // of the write in flight
   bool stalled_ = false;          // as last told to the busy gate

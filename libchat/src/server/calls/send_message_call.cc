@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/caller.h"
 #include "wire/wire.h"
 
 namespace chat {
@@ -12,7 +13,7 @@ grpc::Status SendMessageCall::Handle() {
     spdlog::debug("SendMessage from {} refused: the server is busy", peer);
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "the server is busy; try again in a moment");
   }
-  const Result<std::uint64_t> id = env_.room->Post(peer, request_.user().username(), request_.msg());
+  const Result<std::uint64_t> id = env_.room->Post(CallerOf(context_), request_.user().username(), request_.msg());
   if (!id.ok()) {
     spdlog::info("SendMessage from {} refused: {}", peer, id.status().ToString());
     return ToGrpcStatus(id.status());

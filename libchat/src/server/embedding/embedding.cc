@@ -35,12 +35,12 @@ Result<std::unique_ptr<Bot>> Bot::Impl::Join(std::shared_ptr<Room> room, std::si
   std::unique_ptr<Impl> impl(
       new Impl(std::move(room), std::string(name), max_queued, std::move(on_message), std::move(on_end)));
   // Listening first, so that the name is never bound to a peer without a stream.
-  if (Status listening = impl->room_->Subscribe(impl->peer_, impl->subscriber_.get()); !listening.ok()) {
-    return listening;
+  if (Result<std::size_t> listening = impl->room_->Subscribe(impl->peer_, impl->subscriber_.get()); !listening.ok()) {
+    return listening.status();
   }
   const Result<Registration> registration = impl->room_->Register(impl->peer_, name);
   if (!registration.ok() || registration->code != RegistrationCode::kAdded) {
-    impl->room_->Unsubscribe(impl->peer_, impl->subscriber_.get());
+    impl->room_->Unsubscribe(impl->subscriber_.get());
     if (!registration.ok()) return registration.status();
     const StatusCode code = registration->code == RegistrationCode::kTaken ? StatusCode::kAlreadyExists
                                                                            : StatusCode::kInvalidArgument;
@@ -68,7 +68,7 @@ Bot::Impl::Impl(std::shared_ptr<Room> room, std::string name, std::size_t max_qu
           },
           std::move(on_end))) {}
 
-Bot::Impl::~Impl() { room_->Unsubscribe(peer_, subscriber_.get()); }
+Bot::Impl::~Impl() { room_->Unsubscribe(subscriber_.get()); }
 
 Bot::Bot(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Bot::~Bot() = default;

@@ -1,0 +1,19 @@
+#ifndef CHAT_SRC_SERVER_CALLS_LEAVE_CALL_H_
+#define CHAT_SRC_SERVER_CALLS_LEAVE_CALL_H_
+
+#include "server/unary_call.h"
+
+namespace chat {
+
+// Leave: frees the caller's name, ends its session and its streams (Room::Leave), and says goodbye.
+class LeaveCall final : public UnaryCall<LeaveCall, LeaveRequest, MessageResponse, &ChatService::RequestLeave> {
+ private:
+  friend UnaryCall;
+  using UnaryCall::UnaryCall;
+
+  grpc::Status Handle();
+};
+
+}  // namespace chat
+
+#endif  // CHAT_SRC_SERVER_CALLS_LEAVE_CALL_H_
