@@ -87,6 +87,8 @@ TEST_CASE("a name whose owner never opens Listen is freed after the grace period
   REQUIRE(leave.has_value());
   CHECK(leave->text == "quiet left (did not start listening)");
   CHECK_FALSE(IsRegistered(bob.client(), "quiet"));
+  // Its session ended with the name: the Client learns so, and forgets it.
+  CHECK(quiet->Send("anyone?").status().code() == StatusCode::kUnauthenticated);
   CHECK(quiet->Send("anyone?").status().code() == StatusCode::kFailedPrecondition);
 
   // bob registered before quiet, so his grace period is over too; he listened, so he stays. A

@@ -15,6 +15,7 @@ TEST_CASE("a client registering again after a server restart gets its name back"
   options.address = "127.0.0.1:" + std::to_string(first->server().port());
   ClientOptions client_options;
   client_options.server_address = options.address;
+  client_options.resume_for = std::chrono::milliseconds(0);  // the stream ends with the server
   Client alice(client_options);
   REQUIRE(alice.AddUser("alice")->code == RegistrationCode::kAdded);
   Result<std::unique_ptr<MessageStream>> stream = alice.Listen();

@@ -49,6 +49,9 @@ std::string TestServer::address() const { return "127.0.0.1:" + std::to_string(s
 std::unique_ptr<Client> TestServer::NewClient() const {
   ClientOptions options;
   options.server_address = address();
+  // Streams end as the server ends them, rather than resuming: the server's tests look at that end.
+  // The tests of resuming set resume_for themselves.
+  options.resume_for = std::chrono::milliseconds(0);
   return std::make_unique<Client>(options);
 }
 
@@ -90,6 +93,7 @@ std::vector<ChatMessage> TestUser::ReadThrough(std::uint64_t id) {
 }
 
 void TestUser::Leave() {
+  client_->Leave();
   stream_.reset();
   client_.reset();
 }

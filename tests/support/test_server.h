@@ -33,7 +33,8 @@ class TestServer {
   Server& server() { return *server_; }
   std::string address() const;
 
-  // A new client with a connection of its own (so a user of its own).
+  // A new client with a connection of its own (so a user of its own), whose streams do not resume
+  // (ClientOptions::resume_for 0).
   std::unique_ptr<Client> NewClient() const;
 
  private:
@@ -62,7 +63,7 @@ class TestUser {
   // test if `id` does not arrive.
   std::vector<ChatMessage> ReadThrough(std::uint64_t id);
 
-  // Closes the stream and the connection, as a client that quits does.
+  // Leaves (Client::Leave), then closes the stream and the connection, as a client that quits does.
   void Leave();
 
  private:
