@@ -37,16 +37,15 @@ class Recorder {
     return from;
   }
 
-  // Waits until `condition` holds for what was recorded; false if it did not within kPatience.
-  bool WaitUntil(const std::function<bool()>& condition) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return changed_.wait_for(lock, kPatience, condition);
-  }
+  // Each waits until it was recorded; false if it was not within kPatience.
   bool WaitForMessage(std::uint64_t id) {
     return WaitUntil([&] { return std::any_of(messages_.begin(), messages_.end(), HasId(id)); });
   }
   bool WaitForEvent(const std::string& event) {
     return WaitUntil([&] { return std::find(events_.begin(), events_.end(), event) != events_.end(); });
+  }
+  bool WaitForEnd() {
+    return WaitUntil([&] { return ended_.has_value(); });
   }
 
   std::vector<std::string> events() const {
@@ -69,6 +68,12 @@ class Recorder {
   }
 
  private:
+  // `condition` runs under mu_.
+  bool WaitUntil(const std::function<bool()>& condition) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return changed_.wait_for(lock, kPatience, condition);
+  }
+
   void Add(std::string event, const std::function<void()>& record) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -190,7 +195,7 @@ TEST_CASE("a stream that cannot resume within resume_for ends with UNAVAILABLE",
   REQUIRE(subscription.ok());
   const auto cut_at = std::chrono::steady_clock::now();
   proxy.Cut();
-  REQUIRE(seen.WaitUntil([&] { return seen.ended().has_value(); }));
+  REQUIRE(seen.WaitForEnd());
   CHECK(std::chrono::steady_clock::now() - cut_at >= std::chrono::milliseconds(1500));
   CHECK(seen.ended()->code() == StatusCode::kUnavailable);
   CHECK(seen.events().back() == "ended UNAVAILABLE");
@@ -205,7 +210,7 @@ TEST_CASE("without resume_for a lost connection ends the stream at once, as with
   auto subscription = alice->Listen(seen.OnMessage(), seen.OnEnd(), seen.Hooks());
   REQUIRE(subscription.ok());
   proxy.Cut();
-  REQUIRE(seen.WaitUntil([&] { return seen.ended().has_value(); }));
+  REQUIRE(seen.WaitForEnd());
   CHECK(seen.ended()->code() == StatusCode::kUnavailable);
   CHECK(seen.events() == std::vector<std::string>{"ended UNAVAILABLE"});
 }
@@ -229,7 +234,7 @@ TEST_CASE("a restarted server has forgotten the session: the stream ends with UN
   first.reset();
   REQUIRE(seen.WaitForEvent("interrupted"));
   TestServer second(options);
-  REQUIRE(seen.WaitUntil([&] { return seen.ended().has_value(); }));
+  REQUIRE(seen.WaitForEnd());
   CHECK(seen.ended()->code() == StatusCode::kUnauthenticated);
   CHECK_FALSE(alice.has_session());
 
