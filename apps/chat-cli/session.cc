@@ -328,17 +328,20 @@ void Session::LoseConnection(const Status& reason) {
 }
 
 // The name is ours again, under a new session or the same one: the stream continues after the last
-// message shown (a server that restarted sends a kGap first).
+// message shown (a server that restarted sends a kGap first), or, with none shown yet, starts with
+// the history as at the start.
 void Session::Reregistered() {
   StopReconnecting();  // it has finished; this only joins it
+  const bool catching_up = seen_id_ != 0;
   ListenOptions from;
   from.after_id = seen_id_;
+  if (!catching_up) from.history = options_.history;
   Status listening = Subscribe(from);
   if (listening.code() == StatusCode::kOutOfRange) listening = Subscribe({});  // ids went back: a strange server
   if (!listening.ok()) return StartReconnecting();
   state_ = State::kChatting;
   output_->ShowNotice(fmt::format("reconnected to {} as {}", options_.client.server_address, name_));
-  StartReplay(true, subscription_->replayed());
+  StartReplay(catching_up, subscription_->replayed());
 }
 
 void Session::StartReconnecting() {

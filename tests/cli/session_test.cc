@@ -88,8 +88,13 @@ struct Fixture {
     }
   }
 
+  // On failure, what was said instead goes with the failed check.
   bool RunUntilSaw(const std::string& line) {
-    return RunUntil([&] { return output.Saw(line); });
+    if (RunUntil([&] { return output.Saw(line); })) return true;
+    std::string said;
+    for (const std::string& shown : output.lines) said += "\n  " + shown;
+    UNSCOPED_INFO("said:" << said);
+    return false;
   }
 
   // The lines said from the last `first` on.
@@ -122,7 +127,7 @@ TEST_CASE("nothing listening at the address is one line naming it", "[session]")
 TEST_CASE("a taken name is refused with the server's reason, and another one can be chosen", "[session]") {
   TestServer server;
   TestUser alice(server, "alice");
-  Fixture newcomer(server.address());
+  Fixture newcomer(server.address(), /*history=*/0);
   REQUIRE(newcomer.session.Connect().ok());
   CHECK(newcomer.session.ChooseName("Alice") == NameResult::kRefused);
   CHECK(newcomer.output.lines.back() == "! alice is taken; choose another name");
@@ -278,6 +283,7 @@ TEST_CASE("a cut connection comes back under the same name with each missed mess
   TcpProxy proxy(server.address());
   TestUser alice(server, "alice");
   Bob bob(proxy.address());
+  REQUIRE(bob.RunUntilSaw("--- live ---"));  // the history has arrived whole
   proxy.Cut();
   REQUIRE(bob.RunUntilSaw("! lost the connection to " + proxy.address() + "; reconnecting"));
   CHECK(bob.session.state() == Session::State::kReconnecting);
@@ -314,6 +320,7 @@ TEST_CASE("a restarted server is said, retried, and comes back under the same na
   auto first = std::make_unique<TestServer>();
   const std::string address = first->address();
   Bob bob(address);
+  REQUIRE(bob.RunUntilSaw("--- live ---"));
   first.reset();
   CHECK(bob.RunUntilSaw("! lost the connection to " + address + "; reconnecting"));
   CHECK(bob.session.state() == Session::State::kReconnecting);
@@ -340,11 +347,10 @@ TEST_CASE("a restarted server is said, retried, and comes back under the same na
 TEST_CASE("a server restarted while the name is chosen is reached again for the name", "[session]") {
   auto first = std::make_unique<TestServer>();
   const std::string address = first->address();
-  Fixture newcomer(address);
+  Fixture newcomer(address, /*history=*/0);
   REQUIRE(newcomer.session.Connect().ok());
   first.reset();
-  // With nobody there, the name cannot be asked for; the connection is now in gRPC's reconnect
-  // backoff (a second or more), where a call fails at once without trying.
+  // With nobody there, the name cannot be asked for, on the old connection nor on a new one.
   CHECK(newcomer.session.ChooseName("bob") == NameResult::kFailed);
   CHECK(newcomer.output.lines.back() == "! cannot reach server at " + address);
 
