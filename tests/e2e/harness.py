@@ -296,7 +296,8 @@ def make_certificates(directory):
 class TcpProxy:
     """Relays TCP connections from a free loopback port to `target` (HOST:PORT), both ways, until
     cut() closes every connection it relays: a connection lost on the way, as the server and the
-    client each see it. New connections are relayed again afterwards.
+    client each see it. New connections are relayed again afterwards, unless hold() turns them away
+    (accepted and closed at once) until release(): an outage that lasts.
     """
 
     def __init__(self, target):
@@ -307,6 +308,7 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._sockets = []
         self.connections = 0  # accepted so far
+        self.holding = False
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
@@ -315,6 +317,9 @@ class TcpProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return  # closed
+            if self.holding:
+                client.close()
+                continue
             try:
                 server = socket.create_connection(self._target)
             except OSError:
@@ -350,6 +355,14 @@ class TcpProxy:
                 pass
             end.close()
         return len(sockets) // 2
+
+    def hold(self):
+        """Cuts every relayed connection and turns new ones away until release()."""
+        self.holding = True
+        return self.cut()
+
+    def release(self):
+        self.holding = False
 
     def close(self):
         self._listener.close()
