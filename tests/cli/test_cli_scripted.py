@@ -24,9 +24,9 @@ class ScriptedCliTest(unittest.TestCase):
         self.addCleanup(process.kill)
         return process
 
-    def user(self, name):
+    def user(self, name, *args):
         """chat-cli registered as `name`, its stream open."""
-        process = self.cli("--user", name)
+        process = self.cli("--user", name, *args)
         self.assertTrue(process.wait_for_line(f"* welcome, {name}"), process.lines("stderr"))
         return process
 
@@ -91,7 +91,7 @@ class ScriptedCliTest(unittest.TestCase):
         self.assertTrue(alice.wait_for_line("alice: /who is there"))
 
     def test_every_server_error_is_one_line_and_the_session_goes_on(self):
-        alice = self.user("alice")
+        alice = self.user("alice", "--history", "0")
         alice.write("/msg nobody hi")
         alice.write("x" * 5000)
         alice.write("y" * 70000)  # over the server's request cap: gRPC's own refusal
@@ -109,7 +109,7 @@ class ScriptedCliTest(unittest.TestCase):
 
     def test_flood_control_is_one_line_in_the_servers_words(self):
         with harness.ServerProcess("--max-rate", "0.01", "--max-burst", "1") as strict:
-            alice = harness.CliProcess(strict.address, "--user", "alice")
+            alice = harness.CliProcess(strict.address, "--user", "alice", "--history", "0")
             self.addCleanup(alice.kill)
             alice.write("one")
             alice.write("two")
@@ -122,7 +122,7 @@ class ScriptedCliTest(unittest.TestCase):
 
     def test_the_end_of_input_waits_for_the_echo_exits_0_and_frees_the_name(self):
         bob = self.user("bob")
-        alice = self.user("alice")
+        alice = self.user("alice", "--history", "0")
         for i in range(5):
             alice.write(f"line {i}")
         alice.close_input()
@@ -132,6 +132,24 @@ class ScriptedCliTest(unittest.TestCase):
         self.assertTrue(bob.wait_for_line("* alice left", patience=harness.FREED_AT_ONCE))
         again = self.cli("--user", "alice")
         self.assertTrue(again.wait_for_line("* welcome, alice"), again.lines("stderr"))
+
+    def test_the_stream_starts_with_the_history_set_apart_and_history_pages_back(self):
+        bob = self.user("bob")
+        bob.write("one")
+        bob.write("two")
+        self.assertTrue(bob.wait_for_line("bob: two"))
+        alice = self.user("alice", "--history", "3")
+        bob.write("live")
+        self.assertTrue(alice.wait_for_line("bob: live"), alice.lines())
+        alice.write("/history")
+        alice.close_input()
+        self.assertEqual(alice.wait(), 0)
+        self.assertEqual(alice.lines(), [
+            "* welcome, alice",
+            "--- 3 earlier messages ---", "bob: one", "bob: two", "* alice joined", "--- live ---",
+            "bob: live",
+            "--- 1 earlier message ---", "* bob joined", "--- nothing further back ---",
+        ])
 
     def test_quit_leaves_at_once_and_frees_the_name(self):
         bob = self.user("bob")
@@ -160,7 +178,8 @@ class FlagsTest(unittest.TestCase):
         shown = subprocess.run([os.environ["CHAT_CLI_BIN"], "--help"], capture_output=True, text=True,
                                timeout=harness.PATIENCE)
         self.assertEqual(shown.returncode, 0)
-        for text in ("--server", "--user", "--timestamps", "--version", "--help", "CHAT_SERVER", "localhost:50051"):
+        for text in ("--server", "--user", "--history", "--timestamps", "--version", "--help", "CHAT_SERVER",
+                     "localhost:50051"):
             self.assertIn(text, shown.stdout)
 
     def test_version_is_the_project_version(self):

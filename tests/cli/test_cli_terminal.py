@@ -1,5 +1,6 @@
 """chat-cli on a terminal (tmux): typing is never broken by incoming messages, names are asked for,
-colors follow NO_COLOR, and every way out leaves cleanly and gives the terminal back.
+colors follow NO_COLOR, earlier messages come first and set apart, a cut connection comes back with
+what was missed, and every way out leaves cleanly and gives the terminal back.
 """
 
 import os
@@ -18,15 +19,15 @@ class TerminalTest(unittest.TestCase):
         self.server = harness.ServerProcess()
         self.addCleanup(self.server.__exit__)
 
-    def terminal(self, *args, env=None, piped_input=None):
+    def terminal(self, *args, env=None, piped_input=None, server=None):
         """chat-cli on a terminal of its own. When it exits, its exit code and the terminal's settings
         are left in files (see exit_code and assert_terminal_restored). With `piped_input`, stdin is a
         pipe holding that text instead, and stderr goes to the file `stderr` beside them: stdout alone
-        is the terminal."""
+        is the terminal. `server` is another address to reach the server at (a proxy)."""
         results = tempfile.mkdtemp(prefix="chat-cli-terminal-")
         self.addCleanup(shutil.rmtree, results, ignore_errors=True)
         command = " ".join(shlex.quote(arg) for arg in
-                           (os.environ["CHAT_CLI_BIN"], "--server", self.server.address, *args))
+                           (os.environ["CHAT_CLI_BIN"], "--server", server or self.server.address, *args))
         if piped_input is not None:
             command = f"printf %s {shlex.quote(piped_input)} | {command} 2> {results}/stderr"
         # The shell must outlive the Ctrl-C sent to the whole foreground group to record the exit.
@@ -131,6 +132,52 @@ class TerminalTest(unittest.TestCase):
                 self.assertEqual(self.exit_code(leaver), 0)
                 self.assert_terminal_restored(leaver)
                 self.assertTrue(watcher.wait_for_line(f"* {name} left", patience=harness.FREED_AT_ONCE))
+
+    def test_earlier_messages_come_first_set_apart_from_live_ones(self):
+        bob = self.piped("bob")
+        bob.write("said before alice came")
+        self.assertTrue(bob.wait_for_line("bob: said before alice came"))
+        alice = self.terminal("--user", "alice", "--history", "5")
+        self.wait_for_screen(alice, lambda screen: "--- live ---" in screen)
+        bob.write("said live")
+        self.wait_for_screen(alice, lambda screen: "bob: said live" in screen)
+        screen = [line for line in alice.screen() if line]
+        start = screen.index("* welcome, alice")
+        self.assertEqual(screen[start:], [
+            "* welcome, alice",
+            "--- 3 earlier messages ---", "* bob joined", "bob: said before alice came", "* alice joined",
+            "--- live ---",
+            "bob: said live",
+            "alice>",
+        ])
+
+    def test_a_cut_connection_comes_back_under_the_same_name_with_each_missed_message_once(self):
+        proxy = harness.TcpProxy(self.server.address)
+        self.addCleanup(proxy.close)
+        bob = self.piped("bob")
+        alice = self.terminal("--user", "alice", server=proxy.address)
+        self.wait_for_screen(alice, lambda screen: "--- live ---" in screen)
+        proxy.hold()
+        self.wait_for_screen(alice, lambda screen: f"! lost the connection to {proxy.address}; reconnecting" in screen)
+        missed = ["missed one", "missed two", "missed three"]
+        for text in missed:
+            bob.write(text)
+        self.assertTrue(bob.wait_for_line("bob: missed three"))
+        proxy.release()
+
+        self.wait_for_screen(alice, lambda screen: "* back: caught up on 3 messages" in screen)
+        screen = [line for line in alice.screen() if line]
+        back = screen.index(f"* reconnected to {proxy.address} as alice")
+        self.assertEqual(screen[back:], [f"* reconnected to {proxy.address} as alice",
+                                         *[f"bob: {text}" for text in missed],
+                                         "* back: caught up on 3 messages", "alice>"])
+        for text in missed:
+            self.assertEqual(screen.count(f"bob: {text}"), 1)
+        alice.type("still alice")
+        alice.press("Enter")
+        self.assertTrue(bob.wait_for_line("alice: still alice"), bob.lines())
+        # The server held the name for alice's session all along.
+        self.assertNotIn("* alice left", bob.lines())
 
     def test_names_are_colored_on_a_terminal_and_not_with_NO_COLOR(self):
         bob = self.piped("bob")
