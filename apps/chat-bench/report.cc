@@ -48,10 +48,11 @@ std::string FormatJson(const BenchResult& r) {
 }
 
 std::string FormatTable(const ResumeResult& r) {
-  std::string table = fmt::format("chat-bench --resume: {} messages of {} bytes kept, {} replayed per resume, {} rounds\n",
-                                  r.resume.kept, r.options.size, r.resume.replayed, r.resume.rounds);
-  table += fmt::format("  replay       min {:.2f} ms   p50 {:.2f} ms   p90 {:.2f} ms   max {:.2f} ms\n", r.replay_ms_min,
-                       r.replay_ms_p50, r.replay_ms_p90, r.replay_ms_max);
+  std::string table =
+      fmt::format("chat-bench --resume: {} messages of {} bytes kept, {} replayed per resume, {} rounds\n",
+                  r.resume.kept, r.options.size, r.resume.replayed, r.resume.rounds);
+  table += fmt::format("  replay       min {:.2f} ms   p50 {:.2f} ms   p90 {:.2f} ms   max {:.2f} ms\n",
+                       r.replay_ms_min, r.replay_ms_p50, r.replay_ms_p90, r.replay_ms_max);
   if (!r.server_source.empty()) {
     table += fmt::format("  server       RSS {} kB before, {} kB after: {:.0f} kB per 10,000 kept messages\n",
                          r.rss_before_kb, r.rss_after_kb, r.kb_per_10000_kept);
