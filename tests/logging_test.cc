@@ -40,5 +40,36 @@ TEST_CASE("joins, renames, leaves and evictions are logged at info, each message
   CHECK(std::count_if(lines.begin(), lines.end(), is_info) == 6);
 }
 
+TEST_CASE("a session is logged by its number and address, never by its token", "[room][log][sessions]") {
+  CapturedLog log(spdlog::level::trace, 1000);
+  RoomOptions options;
+  options.max_rate = 0;
+  options.history_messages = 2;  // so that a replay has a gap to say
+  Room room(options);
+  const Result<Registration> added = room.Register("ipv4:10.0.0.1:1", "alice");
+  REQUIRE(added.ok());
+  const std::string token = added->session;
+  REQUIRE(token.size() == 64);
+  const Caller alice("ipv4:10.0.0.9:9", token);
+  FakeSubscriber stream;
+  REQUIRE(room.Subscribe(alice, &stream).ok());
+  for (int i = 0; i < 4; ++i) REQUIRE(room.Post(alice, "", "hi").ok());
+  room.Unsubscribe(&stream);  // held
+  FakeSubscriber back;
+  REQUIRE(room.Subscribe(alice, &back, ListenFrom{1, 0}).ok());
+  REQUIRE(room.Register(Caller("ipv4:10.0.0.9:9", token.substr(0, 63) + "x"), "mallory").status().code() ==
+          StatusCode::kUnauthenticated);
+  REQUIRE(room.Leave(alice).ok());
+
+  const std::vector<std::string> lines = log.lines();
+  const std::string held = "info holding alice (session 1, from ipv4:10.0.0.1) for its session: no stream left";
+  CHECK(std::find(lines.begin(), lines.end(), held) != lines.end());
+  for (const std::string& line : lines) {
+    INFO(line);
+    CHECK(line.find(token.substr(0, 16)) == std::string::npos);
+    CHECK(line.find(token.substr(32, 16)) == std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace chat

@@ -10,6 +10,7 @@
 #include "chat/logging.h"
 #include "chat/process.h"
 #include "report.h"
+#include "resume_run.h"
 #include "stamp.h"
 
 int main(int argc, char** argv) {
@@ -50,6 +51,20 @@ int main(int argc, char** argv) {
   std::string tls_ca;
   app.add_option("--tls-ca", tls_ca, "Connect over TLS, trusting these certificates (PEM file)")
       ->check(CLI::ExistingFile);
+  bool resume_mode = false;
+  chat::bench::ResumeOptions resume;
+  app.add_flag("--resume", resume_mode,
+               "Measure the kept history instead: the server's memory per 10,000 kept messages, and the time to "
+               "replay messages to a subscriber that resumes");
+  app.add_option("--resume-kept", resume.kept, "With --resume: messages sent to fill the history")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--resume-replayed", resume.replayed, "With --resume: messages each resume replays")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--resume-rounds", resume.rounds, "With --resume: resumes timed")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_flag("--json", json, "Also print one JSON object, as the last line");
   app.add_flag("--quiet", quiet, "No progress lines");
   CLI11_PARSE(app, argc, argv);
@@ -66,6 +81,23 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);  // an in-process server would log every subscriber's join
   chat::RouteGrpcLogsToSpdlog();
   chat::DisableMutexDeadlockDetection();
+
+  if (resume_mode) {
+    if (resume.replayed > resume.kept) {
+      fmt::print(stderr, "chat-bench: --resume-replayed ({}) must not exceed --resume-kept ({})\n", resume.replayed,
+                 resume.kept);
+      return 1;
+    }
+    const chat::Result<chat::bench::ResumeResult> resumed = chat::bench::RunResumeBench(options, resume);
+    if (!resumed.ok()) {
+      fmt::print(stderr, "chat-bench: {}\n", resumed.status().ToString());
+      return 1;
+    }
+    fmt::print("{}", chat::bench::FormatTable(*resumed));
+    if (json) fmt::print("{}\n", chat::bench::FormatJson(*resumed));
+    std::fflush(stdout);
+    return 0;
+  }
 
   const chat::Result<chat::bench::BenchResult> result = chat::bench::RunBench(options);
   if (!result.ok()) {

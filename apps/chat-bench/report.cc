@@ -47,4 +47,28 @@ std::string FormatJson(const BenchResult& r) {
       r.server_cpu_percent, r.server_rss_kb, r.rss_per_subscriber_kb);
 }
 
+std::string FormatTable(const ResumeResult& r) {
+  std::string table =
+      fmt::format("chat-bench --resume: {} messages of {} bytes kept, {} replayed per resume, {} rounds\n",
+                  r.resume.kept, r.options.size, r.resume.replayed, r.resume.rounds);
+  table += fmt::format("  replay       min {:.2f} ms   p50 {:.2f} ms   p90 {:.2f} ms   max {:.2f} ms\n",
+                       r.replay_ms_min, r.replay_ms_p50, r.replay_ms_p90, r.replay_ms_max);
+  if (!r.server_source.empty()) {
+    table += fmt::format("  server       RSS {} kB before, {} kB after: {:.0f} kB per 10,000 kept messages\n",
+                         r.rss_before_kb, r.rss_after_kb, r.kb_per_10000_kept);
+    table += fmt::format("               measured: {}\n", r.server_source);
+  }
+  return table;
+}
+
+std::string FormatJson(const ResumeResult& r) {
+  return fmt::format(
+      R"({{"mode":"resume","kept":{},"size":{},"replayed":{},"rounds":{},)"
+      R"("replay_ms_min":{:.3f},"replay_ms_p50":{:.3f},"replay_ms_p90":{:.3f},"replay_ms_max":{:.3f},)"
+      R"("server":"{}","server_measured":{},"rss_before_kb":{},"rss_after_kb":{},"kb_per_10000_kept":{:.1f}}})",
+      r.resume.kept, r.options.size, r.resume.replayed, r.resume.rounds, r.replay_ms_min, r.replay_ms_p50,
+      r.replay_ms_p90, r.replay_ms_max, r.server_kind, r.server_source.empty() ? "false" : "true", r.rss_before_kb,
+      r.rss_after_kb, r.kb_per_10000_kept);
+}
+
 }  // namespace chat::bench

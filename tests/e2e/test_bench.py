@@ -36,6 +36,24 @@ class BenchTest(unittest.TestCase):
         self.assertEqual(result["deliveries"], 5 * result["accepted"])
         self.assertEqual(result["lost"], 0)
 
+    def test_resume_replays_exactly_what_was_asked_and_weighs_the_kept_history(self):
+        # chat-bench fails unless every replay brings exactly the messages after the id, in order.
+        result = harness.bench("--resume", "--resume-kept", "2000", "--resume-replayed", "500", "--resume-rounds", "3",
+                               timeout=BENCH_PATIENCE)
+        self.assertEqual(result["mode"], "resume")
+        self.assertEqual(result["server"], "started")
+        self.assertTrue(result["server_measured"])
+        self.assertEqual((result["kept"], result["replayed"], result["rounds"]), (2000, 500, 3))
+        self.assertGreater(result["replay_ms_min"], 0)
+        self.assertLessEqual(result["replay_ms_min"], result["replay_ms_max"])
+        self.assertGreaterEqual(result["rss_after_kb"], result["rss_before_kb"])
+
+    def test_a_replay_longer_than_the_kept_history_is_refused_in_one_line(self):
+        done = subprocess.run([os.environ["CHAT_BENCH_BIN"], "--resume", "--resume-kept", "10", "--resume-replayed",
+                               "20"], capture_output=True, text=True, timeout=BENCH_PATIENCE)
+        self.assertEqual(done.returncode, 1)
+        self.assertEqual(done.stderr.strip(), "chat-bench: --resume-replayed (20) must not exceed --resume-kept (10)")
+
     def test_a_missing_server_program_is_named_in_one_line(self):
         done = subprocess.run([os.environ["CHAT_BENCH_BIN"], "--server-bin", "/nonexistent/chat-server",
                                "--duration", "1"], capture_output=True, text=True, timeout=BENCH_PATIENCE)
@@ -46,9 +64,10 @@ class BenchTest(unittest.TestCase):
     def test_a_subscriber_that_never_reads_is_evicted_and_the_server_does_not_hoard(self):
         # Two floods against one server: the first warms the allocator and gRPC's buffers up, the
         # second shows whether memory follows what the stalled subscriber was sent. A server that
-        # kept the stalled subscriber's messages would grow by at least that much in each run.
+        # kept the stalled subscriber's messages would grow by at least that much in each run. The
+        # kept history holds messages on purpose, but no more than its byte budget, 2 MiB here.
         size = 16000
-        with harness.ServerProcess(*harness.LOAD_TEST, "--max-queue", "256",
+        with harness.ServerProcess(*harness.LOAD_TEST, "--max-queue", "256", "--history-bytes", str(2 << 20),
                                    "--max-text-bytes", str(size)) as server:
             runs = []
             for _ in range(2):

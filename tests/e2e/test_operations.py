@@ -83,7 +83,7 @@ class ReflectionTest(unittest.TestCase):
                 chat_file = next(f for f in files if f.package == "chat")
                 service = next(s for s in chat_file.service if s.name == "Chat")
                 self.assertEqual(sorted(m.name for m in service.method),
-                                 ["AddUser", "ListUsers", "Listen", "SendMessage"])
+                                 ["AddUser", "History", "Leave", "ListUsers", "Listen", "SendMessage"])
                 listen = next(m for m in service.method if m.name == "Listen")
                 self.assertTrue(listen.server_streaming)
             server.stop()

@@ -1,5 +1,5 @@
-// Feeds arbitrary bytes to the server's request parsing, as AddUser, SendMessage and Listen
-// receive them, and the requests that parse to a Room, from three connections with subscribers
+// Feeds arbitrary bytes to the server's request parsing, as AddUser, SendMessage, Listen, History
+// and Leave receive them, and the requests that parse to a Room, from three connections with subscribers
 // (two of them from one source address, which may hold one name). The subscribers hold only a few
 // messages until they read, so every room operation also runs into evictions. Checks that every
 // answer is one the contract allows, that every message reaches exactly the streams it should,
@@ -42,7 +42,8 @@ class RecordingSubscriber final : public chat::Subscriber {
   }
   void Close(const chat::Status& reason) override {
     FUZZ_CHECK(!closed);
-    FUZZ_CHECK(reason.code() == chat::StatusCode::kResourceExhausted);
+    // Evicted, or its connection left.
+    FUZZ_CHECK(reason.code() == chat::StatusCode::kResourceExhausted || reason.code() == chat::StatusCode::kOk);
     closed = true;
   }
   void Read() { unread = 0; }
@@ -61,7 +62,8 @@ grpc::ByteBuffer Bytes(const std::uint8_t* data, std::size_t size) {
 
 struct World {
   World() : room(Options()) {
-    for (int i = 0; i < 3; ++i) Listen(i);
+    for (int i = 0; i < 3; ++i) subscribers[i] = std::make_unique<RecordingSubscriber>();
+    for (int i = 0; i < 3; ++i) FUZZ_CHECK(room.Subscribe(kPeers[i], subscribers[i].get()).ok());
   }
 
   static chat::RoomOptions Options() {
@@ -75,11 +77,62 @@ struct World {
     return options;
   }
 
-  // A new stream for `peer` when its last one was evicted.
-  void Listen(int peer) {
+  // A new stream for `peer` when its last one was evicted or left, replaying what `request` asks
+  // for; when the room refuses that, a stream without a replay, which it must accept.
+  void Listen(int peer, const chat::ListenRequest& request = {}) {
     if (subscribers[peer] != nullptr && !subscribers[peer]->closed) return;
-    subscribers[peer] = std::make_unique<RecordingSubscriber>();
-    FUZZ_CHECK(room.Subscribe(kPeers[peer], subscribers[peer].get()).ok());
+    auto subscriber = std::make_unique<RecordingSubscriber>();
+    const chat::Result<std::size_t> replayed =
+        room.Subscribe(kPeers[peer], subscriber.get(), chat::ListenFrom{request.after_id(), request.history()});
+    if (!replayed.ok()) {
+      FUZZ_CHECK(replayed.status().code() == chat::StatusCode::kInvalidArgument ||
+                 replayed.status().code() == chat::StatusCode::kOutOfRange);
+      FUZZ_CHECK(room.Subscribe(kPeers[peer], subscriber.get()).ok());
+    } else if (!subscriber->closed) {
+      // Everything replayed arrived, in id order, and no more than asked for.
+      FUZZ_CHECK(subscriber->received.size() == *replayed);
+      if (request.history() > 0) FUZZ_CHECK(*replayed <= request.history());
+      for (std::size_t k = 1; k < subscriber->received.size(); ++k) {
+        FUZZ_CHECK(subscriber->received[k - 1]->id < subscriber->received[k]->id);
+      }
+      for (const chat::MessagePtr& message : subscriber->received) {
+        if (message->kind == chat::MessageKind::kGap) FUZZ_CHECK(message == subscriber->received.front());
+      }
+    }
+    bool closed_before[3];
+    for (int i = 0; i < 3; ++i) closed_before[i] = i != peer && subscribers[i]->closed;
+    subscribers[peer] = std::move(subscriber);
+    CheckNames(closed_before);  // a replay that overflowed the new stream evicted it, and its name
+  }
+
+  void History(int peer, const chat::HistoryRequest& request) {
+    const chat::Result<chat::MessageHistory::Page> page = room.History(kPeers[peer], request.before_id(), request.limit());
+    if (!page.ok()) {
+      const bool unnamed = NameOf(peer).empty();
+      FUZZ_CHECK(page.status().code() ==
+                 (unnamed ? chat::StatusCode::kFailedPrecondition : chat::StatusCode::kInvalidArgument));
+      return;
+    }
+    FUZZ_CHECK(!NameOf(peer).empty());
+    FUZZ_CHECK(page->messages.size() <= request.limit());
+    for (std::size_t k = 0; k < page->messages.size(); ++k) {
+      if (request.before_id() > 0) FUZZ_CHECK(page->messages[k]->id < request.before_id());
+      if (k > 0) FUZZ_CHECK(page->messages[k - 1]->id < page->messages[k]->id);
+    }
+  }
+
+  void Leave(int peer) {
+    bool closed_before[3];
+    for (int i = 0; i < 3; ++i) closed_before[i] = subscribers[i]->closed;
+    const chat::Result<std::string> goodbye = room.Leave(kPeers[peer]);
+    if (!goodbye.ok()) {
+      FUZZ_CHECK(goodbye.status().code() == chat::StatusCode::kFailedPrecondition);
+      FUZZ_CHECK(NameOf(peer).empty());
+    } else {
+      FUZZ_CHECK(subscribers[peer]->closed);
+      names.erase(peer);
+    }
+    CheckNames(closed_before);
   }
 
   // After every operation: an evicted stream was its peer's only one, so its name is gone, and the
@@ -190,7 +243,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     grpc::ByteBuffer request = Bytes(data + at + 2, length);
     at += 2 + length;
     const int peer = selector % 3;
-    switch ((selector / 3) % 5) {
+    switch ((selector / 3) % 7) {
       case 0: {
         chat::User user;
         if (chat::ParseRequest(&request, &user).ok()) world.Register(peer, user);
@@ -205,7 +258,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         chat::ListenRequest listen;
         const grpc::Status parsed = chat::ParseRequest(&request, &listen);
         FUZZ_CHECK(parsed.ok() || parsed.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
-        if (parsed.ok()) world.Listen(peer);
+        if (parsed.ok()) world.Listen(peer, listen);
+        break;
+      }
+      case 3: {
+        chat::HistoryRequest history;
+        if (chat::ParseRequest(&request, &history).ok()) world.History(peer, history);
+        break;
+      }
+      case 4: {
+        chat::LeaveRequest leave;
+        if (chat::ParseRequest(&request, &leave).ok()) world.Leave(peer);
         break;
       }
       default:

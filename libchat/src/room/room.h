@@ -115,7 +115,8 @@ struct RoomOptions {
   // How long a name stays bound to a connection that has not opened Listen.
   std::chrono::milliseconds registration_grace{30000};
   // How long a session keeps its name once it has no stream left (a lost connection): until then
-  // only its token gets the name back. Counted again from every call the session makes meanwhile.
+  // only its token gets the name back. Counted from the end of its last stream; calls do not renew
+  // it, so a hold is one timer per held name.
   std::chrono::milliseconds session_hold{120000};
 
   // The kept history (message_history.h): at most this many messages, and this many bytes.

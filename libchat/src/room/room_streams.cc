@@ -31,8 +31,8 @@ Result<std::size_t> Room::Subscribe(const Caller& caller, Subscriber* subscriber
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return Status(StatusCode::kUnavailable, kShuttingDownMessage);
   if (from.history > kMaxHistoryRequest) {
-    return Status(StatusCode::kInvalidArgument,
-                  fmt::format("history asks for {} messages; at most {} may be replayed", from.history, kMaxHistoryRequest));
+    return Status(StatusCode::kInvalidArgument, fmt::format("history asks for {} messages; at most {} may be replayed",
+                                                            from.history, kMaxHistoryRequest));
   }
   if (from.history > 0 && from.after_id > 0) {
     return Status(StatusCode::kInvalidArgument, "ask for either history or after_id, not both");

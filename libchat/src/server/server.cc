@@ -361,6 +361,10 @@ ServerStats Server::Impl::stats() const {
   stats.messages = room.messages;
   stats.deliveries = counters_.deliveries.load(std::memory_order_relaxed);
   stats.evictions = room.evictions;
+  stats.sessions = room.sessions;
+  stats.held = room.held;
+  stats.kept_messages = room.history_messages;
+  stats.kept_bytes = room.history_bytes;
   return stats;
 }
 
@@ -377,8 +381,11 @@ void Server::Impl::ServeUntilQuiet(std::chrono::steady_clock::time_point limit) 
 
 void Server::Impl::LogStats() const {
   const ServerStats now = stats();
-  spdlog::info("stats: {} users, {} subscribers, {} streams, {} messages, {} deliveries, {} evictions", now.users,
-               now.subscribers, now.streams, now.messages, now.deliveries, now.evictions);
+  spdlog::info(
+      "stats: {} users, {} subscribers, {} streams, {} messages, {} deliveries, {} evictions, {} sessions ({} held), "
+      "{} kept messages ({} bytes)",
+      now.users, now.subscribers, now.streams, now.messages, now.deliveries, now.evictions, now.sessions, now.held,
+      now.kept_messages, now.kept_bytes);
 }
 
 Result<std::unique_ptr<Observer>> Server::Impl::Observe(MessageHandler on_message, EndHandler on_end) {

@@ -105,7 +105,6 @@ class ListenCall final : public Subscriber, public WriteTurn {
   grpc::ByteBuffer request_bytes_;
   grpc::ServerAsyncWriter<grpc::ByteBuffer> writer_;
   std::string peer_;  // set when the call arrives, constant afterwards
-  std::size_t replayed_ = 0;  // how many the room replayed; set before the initial metadata is sent
 
   BoundOperation<ListenCall> on_request_{this, &ListenCall::OnRequest};
   BoundOperation<ListenCall> on_write_done_{this, &ListenCall::OnWriteDone};
