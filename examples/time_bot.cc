@@ -72,5 +72,6 @@ int main(int argc, char** argv) {
     const chat::Result<std::uint64_t> sent = client.Send("the time is " + TimeNow());
     if (!sent.ok()) std::fprintf(stderr, "time_bot: %s\n", sent.status().ToString().c_str());
   }
+  client.Leave();  // frees the name now; otherwise the server holds it for the session a while
   return 0;
 }
