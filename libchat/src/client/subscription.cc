@@ -173,7 +173,8 @@ Result<std::unique_ptr<ClientListenCall>> Subscription::Impl::Resume(Status reas
     if (!IsTransient(started)) return started;
     last = started;
 
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return last;
     if (!Pause(std::min(wait, left))) return Status(StatusCode::kCancelled, "the subscription was destroyed");
     wait = std::min(wait * 2, kMaxResumeWait);
@@ -183,7 +184,8 @@ Result<std::unique_ptr<ClientListenCall>> Subscription::Impl::Resume(Status reas
 // Jittered by ±20%, so that the clients of a restarted server do not all come back at once.
 bool Subscription::Impl::Pause(std::chrono::milliseconds wait) {
   std::uniform_real_distribution<double> factor(0.8, 1.2);
-  const auto jittered = std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(wait.count()) * factor(random_)));
+  const auto jittered = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::duration<double, std::milli>(static_cast<double>(wait.count()) * factor(random_)));
   std::unique_lock<std::mutex> lock(mu_);
   return !changed_.wait_for(lock, jittered, [this] { return stopping_; });
 }
