@@ -177,7 +177,7 @@ void Session::Post(Event event) {
 }
 
 void Session::Handle(Event& event) {
-  if (event.kind == Event::Kind::kMessage) return ShowRoomMessage(event.message);
+  if (event.kind == Event::Kind::kMessage) return ShowRoomMessage(event.message, event.generation == generation_);
   if (event.generation != generation_) return;  // from a stream or an attempt given up on
   switch (event.kind) {
     case Event::Kind::kMessage:
@@ -204,12 +204,12 @@ void Session::Handle(Event& event) {
   }
 }
 
-void Session::ShowRoomMessage(const ChatMessage& message) {
+void Session::ShowRoomMessage(const ChatMessage& message, bool current) {
   seen_id_ = std::max(seen_id_, message.id);
   const bool kept = message.id != 0 && message.kind != MessageKind::kGap;  // a kGap stands for what is not kept
   if (kept && (oldest_id_ == 0 || message.id < oldest_id_)) oldest_id_ = message.id;
   output_->ShowMessage(message);
-  if (!replay_) return;
+  if (!replay_ || !current) return;
   if (message.kind == MessageKind::kGap) {
     replay_->gap = true;
   } else {

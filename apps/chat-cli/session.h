@@ -159,7 +159,8 @@ class Session {
   Status Subscribe(ListenOptions from);
   void Post(Event event);
   void Handle(Event& event);
-  void ShowRoomMessage(const ChatMessage& message);
+  // `current`: from the stream of this generation, whose replayed messages are being counted off.
+  void ShowRoomMessage(const ChatMessage& message, bool current);
   void StartReplay(bool catching_up, std::size_t count);
   void FinishReplay();
 

@@ -37,8 +37,9 @@ namespace chat {
 struct ClientOptions {
   // HOST:PORT of the server.
   std::string server_address = "localhost:50051";
-  // Deadline of each AddUser, Send and ListUsers call, and of Listen's wait for the server to accept
-  // the stream. A call that runs out answers DEADLINE_EXCEEDED.
+  // Deadline of each AddUser, Send, ListUsers, History and Leave call, and of Listen's wait for the
+  // server to accept the stream (and of each resume attempt's). A call that runs out answers
+  // DEADLINE_EXCEEDED.
   std::chrono::milliseconds rpc_timeout{10000};
   // HTTP/2 keepalive, so that a dead server is noticed and a quiet connection survives NAT and
   // proxies. The server refuses pings more frequent than every 5 s.
