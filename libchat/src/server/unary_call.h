@@ -58,18 +58,18 @@ class UnaryCall {
       return;
     }
     const auto arrived = std::chrono::steady_clock::now();
+    CallMetrics* const metrics = env_.metrics;  // this call is gRPC's once Finish is started
     Spawn(env_);
     env_.counters->calls.fetch_add(1, std::memory_order_relaxed);
     grpc::Status status = ParseRequest(&request_bytes_, &request_);
     if (status.ok()) status = static_cast<Call*>(this)->Handle();
-    env_.metrics->RecordAnswer(kRpc, status.error_code());
+    metrics->RecordAnswer(kRpc, status.error_code());
     if (status.ok()) {
       responder_.Finish(Serialize(response_), status, on_finish_.tag());
     } else {
       responder_.FinishWithError(status, on_finish_.tag());
     }
-    // The answer is with gRPC; `this` stays valid until on_finish_ comes back on this same thread.
-    env_.metrics->RecordHandling(kRpc, std::chrono::steady_clock::now() - arrived);
+    metrics->RecordHandling(kRpc, std::chrono::steady_clock::now() - arrived);
   }
 
   // Sent, or the client went away before it could be: either way the call is over.
