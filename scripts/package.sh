@@ -47,6 +47,7 @@ for field in Package Version Architecture Maintainer Description; do
 done
 depends=$(dpkg-deb --field "$deb" Depends)
 grep -q 'libgrpc++' <<<"$depends" || fail "Depends lacks libgrpc++ (did dpkg-shlibdeps run?): $depends"
+grep -q 'libprometheus-cpp-pull' <<<"$depends" || fail "Depends lacks libprometheus-cpp-pull: $depends"
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT

@@ -79,6 +79,8 @@ TEST_CASE("one address sends at most its own rate, however many connections and 
     room.Unsubscribe(&stream);
   }
   CHECK(accepted == 40);
+  CHECK(room.stats().address_floods == 160);  // what the server's metrics count as flood refusals
+  CHECK(room.stats().participant_floods == 0);
   CHECK(room.Post(Peer(9, 1), "", "").status().code() == StatusCode::kFailedPrecondition);  // others unaffected:
   REQUIRE(room.Register(Peer(9, 1), "calm")->code == RegistrationCode::kAdded);
   CHECK(room.Post(Peer(9, 1), "", "another address sends as usual").ok());

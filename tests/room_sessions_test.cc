@@ -201,6 +201,12 @@ TEST_CASE("after_id replays every message after it that the caller may see", "[s
   const std::vector<std::uint64_t> ids = Ids(back);
   CHECK(ids.front() == missed);
   for (std::size_t i = 1; i < ids.size(); ++i) CHECK(ids[i] == ids[i - 1] + 1);
+  const Room::Stats stats = room.stats();
+  CHECK(stats.resumes == 1);
+  CHECK(stats.gaps == 0);
+  CHECK(stats.sequenced[static_cast<std::size_t>(MessageKind::kChat)] == 3);
+  CHECK(stats.sequenced[static_cast<std::size_t>(MessageKind::kDirect)] == 1);
+  CHECK(stats.sequenced[static_cast<std::size_t>(MessageKind::kJoin)] == 3);
 }
 
 TEST_CASE("a replay that reaches past the kept history begins with a GAP saying how many", "[sessions]") {
@@ -217,6 +223,8 @@ TEST_CASE("a replay that reaches past the kept history begins with a GAP saying 
   CHECK(texts[0] == "3 messages of the room after #1 were missed: the server no longer keeps them");
   CHECK(back.ids_of(MessageKind::kGap) == std::vector<std::uint64_t>{4});
   CHECK(std::vector<std::string>(texts.begin() + 1, texts.end()) == std::vector<std::string>{"m3", "m4", "m5"});
+  CHECK(room.stats().resumes == 1);
+  CHECK(room.stats().gaps == 1);
 }
 
 TEST_CASE("an id from before the room began is a GAP for a restart", "[sessions]") {

@@ -150,6 +150,9 @@ int main(int argc, char** argv) {
   app.add_option("--stats-interval", stats_interval, "Seconds between two log lines of counters; 0: none")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--metrics-address", options.metrics_address,
+                 "Serve Prometheus metrics at http://HOST:PORT/metrics (HOST an IP address; port 0: any free "
+                 "port); off when not given");
   CLI11_PARSE(app, argc, argv);
   if (tls_certificate.empty() != tls_key.empty()) {
     fmt::print(stderr, "chat-server: --tls-cert and --tls-key go together\n");
@@ -195,6 +198,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   fmt::print("chat-server listening on {}\n", (*server)->address());
+  // A second line only with metrics, so that scripts reading the first see no change.
+  if (!options.metrics_address.empty()) {
+    fmt::print("chat-server metrics on http://{}/metrics\n", (*server)->metrics_address());
+  }
   std::fflush(stdout);
 
   int signal = 0;

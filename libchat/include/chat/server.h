@@ -114,6 +114,12 @@ struct ServerOptions {
 
   // How often the counters (stats()) are logged at info; 0 turns the log line off.
   std::chrono::seconds stats_interval{60};
+
+  // Where to serve Prometheus metrics over HTTP: http://HOST:PORT/metrics, in the text format.
+  // HOST is an IP address ("127.0.0.1:9464", "[::1]:9464"); port 0 picks a free port, which
+  // Server::metrics_address() tells. Empty (the default): no metrics endpoint. The metrics and what
+  // they cost are in docs/operations.md.
+  std::string metrics_address;
 };
 
 class Observer;
@@ -143,8 +149,8 @@ struct ServerStats {
 class Server {
  public:
   // Binds, starts the completion-queue threads and begins serving. Fails with UNAVAILABLE when the
-  // address cannot be listened on (in use, or not an address of this host), INVALID_ARGUMENT when
-  // an option is out of range.
+  // address or the metrics address cannot be listened on (in use, or not an address of this host),
+  // INVALID_ARGUMENT when an option is out of range.
   static Result<std::unique_ptr<Server>> Start(const ServerOptions& options);
 
   // Shuts down with a 100 ms grace period if Shutdown() was not called.
@@ -161,6 +167,9 @@ class Server {
 
   // A snapshot of the counters; cheap enough to call every second.
   ServerStats stats() const;
+
+  // options.metrics_address with the port it actually listens on, or empty when metrics are off.
+  std::string metrics_address() const;
 
   // Hooks for embedders, without gRPC. Their handlers run on a thread of their own (one per
   // Observer or Bot), one message at a time, in room order, and may call back into the server.

@@ -230,7 +230,8 @@ Result<std::vector<std::string>> Room::Usernames() const {
 Room::Stats Room::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   Stats stats{members_.size(), listeners_.size(), participants_.size(), sources_.size(),
-              by_session_.size(), 0, messages_, evictions_, history_.size(), history_.bytes()};
+              by_session_.size(), 0, messages_, evictions_, history_.size(), history_.bytes(),
+              sequenced_, participant_floods_, address_floods_, resumes_, gaps_};
   for (const auto& [number, participant] : participants_) {
     if (!participant.folded_name.empty() && participant.subscribers.empty() && participant.session_used) ++stats.held;
   }
@@ -256,6 +257,7 @@ MessagePtr Room::SequenceLocked(ChatMessage message, Audience audience) {
   message.server_time = options_.system_now();
   spdlog::debug("message {} {} from '{}' to '{}' ({} bytes)", message.id, KindName(message.kind), message.from,
                 message.to, message.text.size());
+  ++sequenced_[static_cast<std::size_t>(message.kind)];
   auto sequenced = std::make_shared<SequencedMessage>();
   static_cast<ChatMessage&>(*sequenced) = std::move(message);
   sequenced->accepted_at = options_.steady_now();
@@ -274,6 +276,7 @@ std::uint64_t Room::BroadcastLocked(ChatMessage message) {
 // Every attempt counts, accepted or not, so that a flood of bad messages is slowed down too.
 Status Room::TakeSendTokenLocked(Participant& state, std::string_view what) {
   if (state.sends.TryTake(options_.steady_now())) return Status::Ok();
+  ++participant_floods_;
   return Status(StatusCode::kResourceExhausted,
                 fmt::format("{} too fast (at most {:g} per second, bursts of {:g})", what, options_.max_rate,
                             options_.max_burst));
@@ -281,6 +284,7 @@ Status Room::TakeSendTokenLocked(Participant& state, std::string_view what) {
 
 Status Room::TakeSourceTokenLocked(TokenBucket& bucket, double rate, double burst, std::string_view what) {
   if (bucket.TryTake(options_.steady_now())) return Status::Ok();
+  ++address_floods_;
   return Status(StatusCode::kResourceExhausted,
                 fmt::format("{} too fast from your address (at most {:g} per second, bursts of {:g})", what, rate, burst));
 }

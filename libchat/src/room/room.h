@@ -141,6 +141,9 @@ struct RoomOptions {
   };
 };
 
+// The number of MessageKind values, for counts indexed by kind.
+inline constexpr std::size_t kMessageKinds = static_cast<std::size_t>(MessageKind::kGap) + 1;
+
 class Room {
  public:
   explicit Room(RoomOptions options);
@@ -225,6 +228,12 @@ class Room {
     std::uint64_t evictions = 0;
     std::size_t history_messages = 0;
     std::size_t history_bytes = 0;
+    // Since the room opened (the server's metrics read these):
+    std::array<std::uint64_t, kMessageKinds> sequenced{};  // messages and notices, indexed by MessageKind
+    std::uint64_t participant_floods = 0;  // refused by a participant's own bucket (messages and renames)
+    std::uint64_t address_floods = 0;      // refused by its source address's buckets (messages or names)
+    std::uint64_t resumes = 0;             // streams accepted with an after_id
+    std::uint64_t gaps = 0;                // of those, replays that began with a GAP
   };
   Stats stats() const;
 
@@ -338,6 +347,11 @@ class Room {
   bool evicting_ = false;
   std::uint64_t messages_ = 0;
   std::uint64_t evictions_ = 0;
+  std::array<std::uint64_t, kMessageKinds> sequenced_{};
+  std::uint64_t participant_floods_ = 0;
+  std::uint64_t address_floods_ = 0;
+  std::uint64_t resumes_ = 0;
+  std::uint64_t gaps_ = 0;
 };
 
 }  // namespace chat

@@ -64,6 +64,10 @@ Result<std::size_t> Room::Subscribe(const Caller& caller, Subscriber* subscriber
     return refused;
   }
   const std::vector<MessagePtr> replay = ReplayLocked(participant, from);
+  if (from.after_id > 0) {
+    ++resumes_;
+    if (!replay.empty() && replay.front()->kind == MessageKind::kGap) ++gaps_;
+  }
   participant.subscribers.push_back(subscriber);
   participant.name_deadline.reset();
   ++source.streams;

@@ -15,6 +15,7 @@
 #include "room/room.h"
 #include "server/busy_gate.h"
 #include "server/health/health_status.h"
+#include "server/metrics/call_metrics.h"
 #include "server/write_scheduler.h"
 
 namespace chat {
@@ -34,6 +35,7 @@ struct CallCounters {
   std::atomic<std::uint64_t> calls{0};       // calls arrived, of every RPC
   std::atomic<std::uint64_t> deliveries{0};  // messages written to Listen streams
   std::atomic<std::size_t> listen_calls{0};  // Listen calls arrived and not yet freed
+  std::atomic<std::int64_t> queued_messages{0};  // in the Listen streams' live queues, all together
 };
 
 // What every call object on one completion queue works with. All pointers outlive every call
@@ -48,6 +50,7 @@ struct CallEnvironment {
   CallCounters* counters;
   WriteScheduler* scheduler;  // of this queue
   BusyGate* busy_gate;
+  CallMetrics* metrics;  // of this queue
 };
 
 // The service object a RequestX member function is to be called on: the chat service or the

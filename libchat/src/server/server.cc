@@ -32,6 +32,8 @@
 #include "server/calls/send_message_call.h"
 #include "server/deadline_timer.h"
 #include "server/embedding/embedding.h"
+#include "server/metrics/call_metrics.h"
+#include "server/metrics/server_metrics.h"
 #include "server/operation.h"
 #include "server/reset_flood_guard.h"
 #include "server/write_scheduler.h"
@@ -141,6 +143,9 @@ class Server::Impl {
   Status Start();
   int port() const { return port_; }
   std::string address() const { return WithPort(options_.address, port_); }
+  std::string metrics_address() const {
+    return options_.metrics_address.empty() ? std::string() : WithPort(options_.metrics_address, metrics_port_);
+  }
   void Shutdown(std::chrono::milliseconds grace);
   void Wait();
   ServerStats stats() const;
@@ -167,12 +172,15 @@ class Server::Impl {
   std::unique_ptr<DeadlineTimer> stats_timer_;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
   std::vector<std::unique_ptr<WriteScheduler>> schedulers_;  // one per queue
+  std::vector<std::unique_ptr<CallMetrics>> call_metrics_;  // one per queue
+  std::unique_ptr<ServerMetrics> metrics_;                   // reads room_, counters_, call_metrics_
   std::unique_ptr<Acceptor> acceptor_;
   std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> handoff_;  // gRPC's side of acceptor_
   std::unique_ptr<ResetFloodGuard> reset_flood_guard_;
   std::unique_ptr<grpc::Server> server_;
   std::vector<std::thread> threads_;
   int port_ = 0;
+  int metrics_port_ = 0;  // set by Start(), like port_: metrics_ itself goes at shutdown
 
   std::mutex shutdown_mu_;
   std::condition_variable stopped_cv_;
@@ -264,6 +272,16 @@ Status Server::Impl::Start() {
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
 
   const int threads = ThreadCount(options_);
+  for (int i = 0; i < threads; ++i) call_metrics_.push_back(std::make_unique<CallMetrics>());
+  // Before gRPC starts, so that a metrics address that cannot be listened on stops nothing running.
+  if (!options_.metrics_address.empty()) {
+    MetricsSources sources{room_.get(), &counters_, {}};
+    for (const auto& metrics : call_metrics_) sources.queues.push_back(metrics.get());
+    Result<std::unique_ptr<ServerMetrics>> metrics = ServerMetrics::Serve(options_.metrics_address, std::move(sources));
+    if (!metrics.ok()) return metrics.status();
+    metrics_ = std::move(metrics).value();
+    metrics_port_ = metrics_->port();
+  }
   for (int i = 0; i < threads; ++i) queues_.push_back(builder.AddCompletionQueue());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
@@ -280,7 +298,8 @@ Status Server::Impl::Start() {
   for (auto& queue : queues_) {
     schedulers_.push_back(std::make_unique<WriteScheduler>(queue.get()));
     const CallEnvironment env{&service_,  &health_service_, &health_status_,           queue.get(), room_.get(),
-                              &options_, &counters_,       schedulers_.back().get(), &busy_gate_};
+                              &options_, &counters_,       schedulers_.back().get(), &busy_gate_,
+                              call_metrics_[schedulers_.size() - 1].get()};
     for (int i = 0; i < kRequestsPerQueue; ++i) {
       AddUserCall::Spawn(env);
       SendMessageCall::Spawn(env);
@@ -304,6 +323,7 @@ Status Server::Impl::Start() {
   health_status_.SetServing(true);
   spdlog::info("serving on {}{} with {} completion-queue threads, at most {} connections", address(),
                options_.tls_certificate_chain.empty() ? "" : " (TLS)", threads, acceptor_->max_connections());
+  if (metrics_ != nullptr) spdlog::info("metrics on http://{}/metrics", metrics_address());
   return Status::Ok();
 }
 
@@ -338,6 +358,7 @@ void Server::Impl::Shutdown(std::chrono::milliseconds grace) {
   expiry_timer_.reset();
   stats_timer_.reset();
   LogStats();
+  metrics_.reset();  // scraped until the end
   {
     std::lock_guard<std::mutex> lock(shutdown_mu_);
     stopped_ = true;
@@ -419,6 +440,7 @@ std::string Server::address() const { return impl_->address(); }
 void Server::Shutdown(std::chrono::milliseconds grace) { impl_->Shutdown(grace); }
 void Server::Wait() { impl_->Wait(); }
 ServerStats Server::stats() const { return impl_->stats(); }
+std::string Server::metrics_address() const { return impl_->metrics_address(); }
 
 Result<std::unique_ptr<Observer>> Server::Observe(MessageHandler on_message, EndHandler on_end) {
   return impl_->Observe(std::move(on_message), std::move(on_end));

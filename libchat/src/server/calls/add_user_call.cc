@@ -14,6 +14,7 @@ grpc::Status AddUserCall::Handle() {
   if (registration->code != RegistrationCode::kAdded) {
     spdlog::debug("AddUser from {}: {}", caller.peer, registration->message);
   }
+  env_.metrics->RecordRegistration(registration->code);
   response_.set_code(static_cast<MessageResponse::Code>(registration->code));
   response_.set_msg(registration->message);
   response_.set_session(registration->session);

@@ -10,7 +10,7 @@ namespace chat {
 // (workshop clients re-prompt on anything but ADDED and treat an RPC error as fatal), except when
 // the server is full (RESOURCE_EXHAUSTED) or shutting down (UNAVAILABLE).
 class AddUserCall final
-    : public UnaryCall<AddUserCall, User, MessageResponse, &ChatService::RequestAddUser> {
+    : public UnaryCall<AddUserCall, User, MessageResponse, &ChatService::RequestAddUser, Rpc::kAddUser> {
  private:
   friend UnaryCall;
   using UnaryCall::UnaryCall;

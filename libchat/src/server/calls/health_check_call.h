@@ -9,7 +9,7 @@ namespace chat {
 // other service name, as the health-checking protocol says.
 class HealthCheckCall final
     : public UnaryCall<HealthCheckCall, grpc::health::v1::HealthCheckRequest, grpc::health::v1::HealthCheckResponse,
-                       &HealthService::RequestCheck> {
+                       &HealthService::RequestCheck, Rpc::kHealthCheck> {
  private:
   friend UnaryCall;
   using UnaryCall::UnaryCall;

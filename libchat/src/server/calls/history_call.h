@@ -6,7 +6,8 @@
 namespace chat {
 
 // History: a page of the kept messages the caller may see (Room::History), oldest first.
-class HistoryCall final : public UnaryCall<HistoryCall, HistoryRequest, MessageList, &ChatService::RequestHistory> {
+class HistoryCall final
+    : public UnaryCall<HistoryCall, HistoryRequest, MessageList, &ChatService::RequestHistory, Rpc::kHistory> {
  private:
   friend UnaryCall;
   using UnaryCall::UnaryCall;

@@ -6,7 +6,8 @@
 namespace chat {
 
 // Leave: frees the caller's name, ends its session and its streams (Room::Leave), and says goodbye.
-class LeaveCall final : public UnaryCall<LeaveCall, LeaveRequest, MessageResponse, &ChatService::RequestLeave> {
+class LeaveCall final
+    : public UnaryCall<LeaveCall, LeaveRequest, MessageResponse, &ChatService::RequestLeave, Rpc::kLeave> {
  private:
   friend UnaryCall;
   using UnaryCall::UnaryCall;

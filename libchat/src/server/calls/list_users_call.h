@@ -7,7 +7,7 @@ namespace chat {
 
 // ListUsers: the registered names, sorted ignoring case. Needs no registration.
 class ListUsersCall final
-    : public UnaryCall<ListUsersCall, ListUsersRequest, UserList, &ChatService::RequestListUsers> {
+    : public UnaryCall<ListUsersCall, ListUsersRequest, UserList, &ChatService::RequestListUsers, Rpc::kListUsers> {
  private:
   friend UnaryCall;
   using UnaryCall::UnaryCall;

@@ -41,6 +41,7 @@ void ListenCall::OnRequest(bool ok) {
 
   ListenRequest request;
   if (grpc::Status parsed = ParseRequest(&request_bytes_, &request); !parsed.ok()) {
+    env_.metrics->RecordAnswer(Rpc::kListen, parsed.error_code());
     std::lock_guard<std::mutex> lock(mu_);
     finish_status_ = parsed;
     FinishLocked();
@@ -56,6 +57,7 @@ void ListenCall::OnRequest(bool ok) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!subscribed.ok()) {
     finish_status_ = ToGrpcStatus(subscribed.status());
+    env_.metrics->RecordAnswer(Rpc::kListen, finish_status_->error_code());
     FinishLocked();
     return;
   }
@@ -140,7 +142,9 @@ void ListenCall::OnWriteDone(bool ok) {
   RecountLocked(SteadyTime());  // a write came back: not stalled, whatever the time
   if (ok && std::exchange(writing_message_, false)) {
     env_.counters->deliveries.fetch_add(1, std::memory_order_relaxed);
+    if (live_accepted_at_) env_.metrics->RecordFanOut(std::chrono::steady_clock::now() - *live_accepted_at_);
   }
+  live_accepted_at_.reset();
   if (!ok) {  // the stream is broken: the client is gone, and the done notification will follow
     state_ = State::kFinishing;
     DropQueueLocked();
@@ -209,6 +213,8 @@ void ListenCall::WriteNextLocked() {
   if (write_in_flight_ || (replay_.empty() && queue_.empty())) return;
   std::deque<MessagePtr>& source = replay_.empty() ? queue_ : replay_;
   const grpc::ByteBuffer bytes = source.front()->wire->Buffer();
+  // Replayed messages are old: their age is not the fan-out's latency.
+  if (&source == &queue_) live_accepted_at_ = source.front()->accepted_at;
   source.pop_front();
   // With more queued, let gRPC hold this one back and send it with the next: several messages
   // then leave in one system call. The last of the queue goes out at once.
@@ -249,6 +255,11 @@ void ListenCall::RecountLocked(SteadyTime now) {
   if (stalled != stalled_) {
     stalled_ = stalled;
     env_.busy_gate->SetStalled(stalled);
+  }
+  const auto queued = static_cast<std::int64_t>(queue_.size());
+  if (queued != queued_counted_) {
+    env_.counters->queued_messages.fetch_add(queued - queued_counted_, std::memory_order_relaxed);
+    queued_counted_ = queued;
   }
   const auto counted = static_cast<std::int64_t>(stalled ? 0 : queue_.size());
   if (counted != gate_counted_) {

@@ -91,7 +91,8 @@ class ListenCall final : public Subscriber, public WriteTurn {
   // Empties the queue, keeping the busy gate's count right.
   void DropQueueLocked();
   // Tells the busy gate what this stream counts now (busy_gate.h): its queue, or nothing while the
-  // write in flight has not come back for BusyGate::kStalledAfter by `now`.
+  // write in flight has not come back for BusyGate::kStalledAfter by `now`; and the server's count of
+  // queued messages, its queue in any case.
   void RecountLocked(SteadyTime now);
   // Arms the stall alarm for when the write in flight will have been out kStalledAfter, so that a
   // stream whose client stopped reading is recounted as stalled even if no message comes to tell.
@@ -125,8 +126,10 @@ class ListenCall final : public Subscriber, public WriteTurn {
   std::deque<MessagePtr> replay_;  // written before queue_; at most ServerOptions::history_messages + 1
   std::deque<MessagePtr> queue_;  // behind the write in flight; at most options->max_queued_messages
   SteadyTime write_started_;      // of the write in flight
+  std::optional<SteadyTime> live_accepted_at_;  // when the room accepted the message in flight, if live
   bool stalled_ = false;          // as last told to the busy gate
   std::int64_t gate_counted_ = 0;  // queued messages last told to the busy gate
+  std::int64_t queued_counted_ = 0;  // queue_.size() last added to CallCounters::queued_messages
   std::optional<grpc::Status> finish_status_;
   grpc::Alarm drain_alarm_;
   grpc::Alarm stall_alarm_;

@@ -8,7 +8,7 @@ namespace chat {
 // SendMessage: hands the text to the Room, which checks it, sequences it and fans it out before
 // this call answers, so a sender that got its id back knows every subscriber has it queued.
 class SendMessageCall final
-    : public UnaryCall<SendMessageCall, Message, MessageResponse, &ChatService::RequestSendMessage> {
+    : public UnaryCall<SendMessageCall, Message, MessageResponse, &ChatService::RequestSendMessage, Rpc::kSendMessage> {
  private:
   friend UnaryCall;
   using UnaryCall::UnaryCall;
