@@ -175,6 +175,11 @@ class MetricsTest(unittest.TestCase):
             # Each delivery is counted when its write comes back: both messages to both streams (the
             # direct message is bob's too), and the joins came before the streams.
             self.assertEqual(metrics.wait_for("chat_deliveries_total", 4), 4)
+            # A delivery's latency is recorded just after its count, and a call's time just after its
+            # answer is handed to gRPC (so after the client may have it): wait for those too.
+            self.assertEqual(metrics.wait_for("chat_fanout_latency_seconds_count", 4), 4)
+            self.assertEqual(metrics.wait_for("chat_rpc_duration_seconds_count", 3, rpc="SendMessage"), 3)
+            self.assertEqual(metrics.wait_for("chat_rpc_duration_seconds_count", 4, rpc="AddUser"), 4)
             scraped = metrics.scrape()
             self.assertEqual(scraped[("chat_messages_accepted_total", (("kind", "chat"),))], 1)
             self.assertEqual(scraped[("chat_messages_accepted_total", (("kind", "direct"),))], 1)
