@@ -12,8 +12,8 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <regex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -105,16 +105,16 @@ Result<std::unique_ptr<ServerChild>> ServerChild::Start(const std::string& binar
   // standard output, which is closed here: a write to it would end the server with SIGPIPE.
   const std::string line = ReadLine(out[0], kStartPatience);
   close(out[0]);
-  static const std::regex kListening("chat-server listening on (\\S+)");
-  std::smatch listening;
-  if (!std::regex_match(line, listening, kListening)) {
+  constexpr std::string_view kListening = "chat-server listening on ";
+  const std::string address = line.rfind(kListening, 0) == 0 ? line.substr(kListening.size()) : std::string();
+  if (address.empty() || address.find_first_of(" \t") != std::string::npos) {
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
     return Status(StatusCode::kUnavailable,
                   fmt::format("{} did not start listening within {} s (it said \"{}\")", binary,
                               kStartPatience.count(), line));
   }
-  return std::unique_ptr<ServerChild>(new ServerChild(pid, listening[1].str()));
+  return std::unique_ptr<ServerChild>(new ServerChild(pid, address));
 }
 
 ServerChild::~ServerChild() {
