@@ -22,18 +22,6 @@ ChatMessage NewChatMessage(MessageKind kind, std::string_view from, std::string 
   return message;
 }
 
-std::string_view KindName(MessageKind kind) {
-  switch (kind) {
-    case MessageKind::kChat: return "chat";
-    case MessageKind::kDirect: return "direct";
-    case MessageKind::kJoin: return "join";
-    case MessageKind::kLeave: return "leave";
-    case MessageKind::kNotice: return "notice";
-    case MessageKind::kGap: return "gap";
-  }
-  return "unknown";
-}
-
 }  // namespace
 
 Room::Room(RoomOptions options)

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <string_view>
 
 #include "chat/message.h"
 
@@ -25,6 +26,19 @@ struct SequencedMessage : ChatMessage {
   std::shared_ptr<const WireMessage> wire;
 };
 using MessagePtr = std::shared_ptr<const SequencedMessage>;
+
+// The kind's name in logs and metric labels: "chat", "direct", "join", "leave", "notice", "gap".
+inline std::string_view KindName(MessageKind kind) {
+  switch (kind) {
+    case MessageKind::kChat: return "chat";
+    case MessageKind::kDirect: return "direct";
+    case MessageKind::kJoin: return "join";
+    case MessageKind::kLeave: return "leave";
+    case MessageKind::kNotice: return "notice";
+    case MessageKind::kGap: return "gap";
+  }
+  return "unknown";
+}
 
 }  // namespace chat
 

@@ -62,18 +62,6 @@ constexpr MessageKind kSequencedKinds[] = {MessageKind::kChat, MessageKind::kDir
 constexpr Rpc kUnaryRpcs[] = {Rpc::kAddUser, Rpc::kSendMessage, Rpc::kListUsers,
                               Rpc::kHistory, Rpc::kLeave,       Rpc::kHealthCheck};
 
-std::string KindLabel(MessageKind kind) {
-  switch (kind) {
-    case MessageKind::kChat: return "chat";
-    case MessageKind::kDirect: return "direct";
-    case MessageKind::kJoin: return "join";
-    case MessageKind::kLeave: return "leave";
-    case MessageKind::kNotice: return "notice";
-    case MessageKind::kGap: return "gap";
-  }
-  return "unknown";
-}
-
 }  // namespace
 
 std::vector<MetricFamily> CollectMetrics(const MetricsSources& sources) {
@@ -99,7 +87,7 @@ std::vector<MetricFamily> CollectMetrics(const MetricsSources& sources) {
   std::vector<ClientMetric> by_kind;
   for (MessageKind kind : kSequencedKinds) {
     by_kind.push_back(CounterOf(static_cast<double>(room.sequenced[static_cast<std::size_t>(kind)]),
-                                {{"kind", KindLabel(kind)}}));
+                                {{"kind", std::string(KindName(kind))}}));
   }
   families.push_back(Family("chat_messages_accepted_total", "Messages and notices the room accepted, by kind.",
                             MetricType::Counter, std::move(by_kind)));
