@@ -19,6 +19,22 @@ namespace {
 
 constexpr std::chrono::seconds kDrainPatience(30);
 
+BenchResult::Cost CostBetween(const ServerSample& from, const ServerSample& to, double seconds,
+                              std::uint64_t deliveries) {
+  BenchResult::Cost cost;
+  const double cpu = to.cpu_seconds - from.cpu_seconds;
+  cost.cpu_percent = 100 * cpu / seconds;
+  if (deliveries == 0) return cost;
+  const auto per_delivery = [deliveries](double total) { return total / static_cast<double>(deliveries); };
+  cost.cpu_us = per_delivery(cpu * 1e6);
+  cost.wakeups = per_delivery(static_cast<double>(to.voluntary_switches - from.voluntary_switches));
+  cost.preemptions = per_delivery(static_cast<double>(to.involuntary_switches - from.involuntary_switches));
+  return cost;
+}
+
+// chat-bench's own threads: all but an in-process server's.
+ServerSample SampleLoad() { return SampleThisProcess("chat-cq-", /*with_prefix=*/false); }
+
 }  // namespace
 
 Result<BenchResult> RunBench(const BenchOptions& options) {
@@ -29,10 +45,13 @@ Result<BenchResult> RunBench(const BenchOptions& options) {
   const std::string address = (*server)->address();
   const std::optional<ServerSample> before_subscribers = (*server)->Sample();
 
-  Result<std::unique_ptr<SubscriberPool>> subscribers = SubscriberPool::Open(
-      address, options.tls_root_certificates, options.subscribers, options.connections, options.stalled);
+  const SubscriberPool::ReaderPolling polling{options.connections, options.reader_threads,
+                                              options.reader_queue_per_thread};
+  Result<std::unique_ptr<SubscriberPool>> subscribers =
+      SubscriberPool::Open(address, options.tls_root_certificates, options.subscribers, polling, options.stalled);
   if (!subscribers.ok()) return subscribers.status();
   const std::optional<ServerSample> with_subscribers = (*server)->Sample();
+  const ServerSample load_before = SampleLoad();
 
   ClientOptions connection;
   connection.server_address = address;
@@ -55,6 +74,9 @@ Result<BenchResult> RunBench(const BenchOptions& options) {
   const std::optional<ServerSample> after_sending = (*server)->Sample();
 
   (*subscribers)->WaitForAll((*senders)->last_id(), kDrainPatience);
+  const std::int64_t drained = NowNanos();
+  const std::optional<ServerSample> after_drain = (*server)->Sample();
+  const ServerSample load_after = SampleLoad();
   const SubscriberPool::Tally tally = (*subscribers)->Close((*senders)->accepted());
 
   BenchResult result;
@@ -77,7 +99,10 @@ Result<BenchResult> RunBench(const BenchOptions& options) {
   result.p99_us = tally.latency.Percentile(0.99);
   result.p999_us = tally.latency.Percentile(0.999);
   result.max_us = tally.latency.max();
-  if (before_subscribers && with_subscribers && after_sending) {
+  const double run_seconds = static_cast<double>(drained - started) / 1e9;
+  result.bench_cost = CostBetween(load_before, load_after, run_seconds, result.deliveries);
+  if (before_subscribers && with_subscribers && after_sending && after_drain) {
+    result.server_cost = CostBetween(*with_subscribers, *after_drain, run_seconds, result.deliveries);
     result.server_source = (*server)->SampleSource();
     result.server_cpu_percent = 100 * (after_sending->cpu_seconds - with_subscribers->cpu_seconds) / send_seconds;
     result.server_rss_kb = after_sending->rss_kb;

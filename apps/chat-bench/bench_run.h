@@ -23,6 +23,8 @@ struct BenchOptions {
   int subscribers = 100;
   int connections = 0;     // connections the subscribers share; 0: one each
   int stalled = 0;         // more subscribers, each on its own connection, that never read
+  int reader_threads = 2;  // threads that read the subscribers' streams
+  bool reader_queue_per_thread = true;  // each reader thread polls a completion queue of its own
   int senders = 1;
   double rate = 0;         // messages per second from all senders together; 0: flat out
   double duration_s = 5;   // how long the senders send
@@ -50,6 +52,17 @@ struct BenchResult {
   double server_cpu_percent = 0;  // of one core, while the senders sent
   std::uint64_t server_rss_kb = 0;
   double rss_per_subscriber_kb = 0;
+  // Per delivery, from the first send until every subscriber caught up: what each side spent. The
+  // server's only where server_source says it was sampled; chat-bench's own always (its threads
+  // other than an in-process server's).
+  struct Cost {
+    double cpu_percent = 0;        // of one core
+    double cpu_us = 0;             // CPU time per delivery
+    double wakeups = 0;            // voluntary context switches per delivery
+    double preemptions = 0;        // involuntary context switches per delivery
+  };
+  Cost server_cost;
+  Cost bench_cost;
 };
 
 // Runs one measurement: opens the subscribers, sends for options.duration_s, waits for the

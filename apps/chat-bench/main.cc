@@ -37,6 +37,15 @@ int main(int argc, char** argv) {
   app.add_option("--stalled", options.stalled, "More subscribers that never read (the server should evict them)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--reader-threads", options.reader_threads, "Threads that read the subscribers' streams")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  std::string polling = "per-thread";
+  app.add_option("--reader-queues", polling,
+                 "per-thread: each reader thread polls its own completion queue (its subscribers' connections); "
+                 "shared: every reader thread polls one queue")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"per-thread", "shared"}));
   app.add_option("--senders", options.senders, "Sending clients")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--rate", options.rate, "Messages per second from all senders together; 0 is flat out")
       ->capture_default_str()
@@ -69,6 +78,7 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", quiet, "No progress lines");
   CLI11_PARSE(app, argc, argv);
   options.progress = !quiet && options.duration_s > 2;
+  options.reader_queue_per_thread = polling == "per-thread";
   if (!tls_ca.empty()) {
     chat::Result<std::string> roots = chat::ReadFileContents(tls_ca);
     if (!roots.ok()) {

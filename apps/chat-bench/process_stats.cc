@@ -26,18 +26,29 @@ std::optional<double> CpuSecondsFromStat(const std::filesystem::path& stat_file)
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-std::uint64_t RssKbFromStatus(const std::filesystem::path& status_file) {
+// The fields of a /proc/.../status file that a sample takes. A task's own status has its own
+// context switches; the process's VmRSS is the same in every task's.
+struct StatusFields {
+  std::uint64_t rss_kb = 0;
+  std::uint64_t voluntary_switches = 0;
+  std::uint64_t involuntary_switches = 0;
+};
+
+StatusFields ReadStatus(const std::filesystem::path& status_file) {
+  StatusFields fields;
   std::ifstream status(status_file);
   std::string key;
   while (status >> key) {
     if (key == "VmRSS:") {
-      std::uint64_t kb = 0;
-      status >> kb;
-      return kb;
+      status >> fields.rss_kb;
+    } else if (key == "voluntary_ctxt_switches:") {
+      status >> fields.voluntary_switches;
+    } else if (key == "nonvoluntary_ctxt_switches:") {
+      status >> fields.involuntary_switches;
     }
     status.ignore(1 << 16, '\n');
   }
-  return 0;
+  return fields;
 }
 
 std::string ReadFirstLine(const std::filesystem::path& file) {
@@ -47,23 +58,34 @@ std::string ReadFirstLine(const std::filesystem::path& file) {
   return line;
 }
 
+// Adds one task's CPU time and context switches to `sample`.
+void AddTask(const std::filesystem::path& task, ServerSample& sample) {
+  sample.cpu_seconds += CpuSecondsFromStat(task / "stat").value_or(0);
+  const StatusFields status = ReadStatus(task / "status");
+  sample.voluntary_switches += status.voluntary_switches;
+  sample.involuntary_switches += status.involuntary_switches;
+}
+
 }  // namespace
 
 std::optional<ServerSample> SampleProcess(pid_t pid) {
   const std::filesystem::path dir = std::filesystem::path("/proc") / std::to_string(pid);
-  const std::optional<double> cpu = CpuSecondsFromStat(dir / "stat");
-  if (!cpu) return std::nullopt;
-  return ServerSample{*cpu, RssKbFromStatus(dir / "status")};
+  if (!CpuSecondsFromStat(dir / "stat")) return std::nullopt;
+  ServerSample sample;
+  std::error_code error;
+  for (const auto& task : std::filesystem::directory_iterator(dir / "task", error)) AddTask(task.path(), sample);
+  sample.rss_kb = ReadStatus(dir / "status").rss_kb;
+  return sample;
 }
 
-ServerSample SampleThisProcess(std::string_view thread_prefix) {
+ServerSample SampleThisProcess(std::string_view thread_prefix, bool with_prefix) {
   ServerSample sample;
   std::error_code error;
   for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", error)) {
-    if (ReadFirstLine(task.path() / "comm").rfind(thread_prefix, 0) != 0) continue;
-    sample.cpu_seconds += CpuSecondsFromStat(task.path() / "stat").value_or(0);
+    const bool has_prefix = ReadFirstLine(task.path() / "comm").rfind(thread_prefix, 0) == 0;
+    if (has_prefix == with_prefix) AddTask(task.path(), sample);
   }
-  sample.rss_kb = RssKbFromStatus("/proc/self/status");
+  sample.rss_kb = ReadStatus("/proc/self/status").rss_kb;
   return sample;
 }
 

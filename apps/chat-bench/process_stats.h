@@ -9,19 +9,28 @@
 
 namespace chat::bench {
 
-// What /proc says about a server, at one moment.
+// What /proc says about a process, or some of its threads, at one moment.
+//
+// The CPU time and the context switches are sums over the threads alive at that moment: a thread
+// that ended between two samples takes its share with it. The threads that serve and load a
+// chat server live as long as the run, so the sums over a run are what they did.
 struct ServerSample {
-  double cpu_seconds = 0;     // user + system time used so far
-  std::uint64_t rss_kb = 0;   // resident memory now
+  double cpu_seconds = 0;        // user + system time used so far
+  std::uint64_t rss_kb = 0;      // resident memory now, of the whole process
+  // Times a thread gave up its core because it had nothing to do (it waited on a lock, a poll, a
+  // condition); each one ends with a wake-up, so this counts the wake-ups.
+  std::uint64_t voluntary_switches = 0;
+  // Times a thread was taken off its core while it still had work: the cores were all busy.
+  std::uint64_t involuntary_switches = 0;
 };
 
-// A local server process. nullopt when it does not exist (or is not readable).
+// A local process, all its threads. nullopt when it does not exist (or is not readable).
 std::optional<ServerSample> SampleProcess(pid_t pid);
 
-// A server running inside this process: the CPU time of this process's threads whose names start
-// with `thread_prefix` ("chat-cq-" names the server's completion-queue threads, which also do its
-// network I/O), and the RSS of the whole process (clients included).
-ServerSample SampleThisProcess(std::string_view thread_prefix);
+// Threads of this process, by name: those whose names start with `thread_prefix` when
+// `with_prefix`, all the others otherwise. "chat-cq-" names an in-process server's completion-queue
+// threads (which also do its network I/O); the others are then chat-bench's load.
+ServerSample SampleThisProcess(std::string_view thread_prefix, bool with_prefix = true);
 
 }  // namespace chat::bench
 

@@ -1,5 +1,7 @@
 #include "report.h"
 
+#include <string_view>
+
 #include <fmt/format.h>
 
 namespace chat::bench {
@@ -9,8 +11,21 @@ std::string Describe(const BenchOptions& o) {
   const std::string connections =
       o.connections > 0 ? fmt::format("sharing {} connections", o.connections) : "each on its own connection";
   const std::string rate = o.rate > 0 ? fmt::format("{:g} messages/s in all", o.rate) : "flat out";
-  return fmt::format("{} subscribers {}, {} stalled; {} senders {}; {}-byte messages for {:g} s", o.subscribers,
-                     connections, o.stalled, o.senders, rate, o.size, o.duration_s);
+  return fmt::format("{} subscribers {}, {} stalled; {} senders {}; {}-byte messages for {:g} s; {} reader threads "
+                     "polling {}",
+                     o.subscribers, connections, o.stalled, o.senders, rate, o.size, o.duration_s, o.reader_threads,
+                     o.reader_queue_per_thread ? "a queue each" : "one queue");
+}
+
+std::string FormatCost(std::string_view side, const BenchResult::Cost& cost) {
+  return fmt::format("  {:<12} CPU {:.1f}% of a core   per delivery: {:.2f} us CPU, {:.3f} wake-ups, {:.3f} preemptions\n",
+                     side, cost.cpu_percent, cost.cpu_us, cost.wakeups, cost.preemptions);
+}
+
+std::string CostJson(std::string_view side, const BenchResult::Cost& cost) {
+  return fmt::format(R"("{0}_cpu_percent_run":{1:.2f},"{0}_cpu_us_per_delivery":{2:.3f},)"
+                     R"("{0}_wakeups_per_delivery":{3:.4f},"{0}_preemptions_per_delivery":{4:.4f})",
+                     side, cost.cpu_percent, cost.cpu_us, cost.wakeups, cost.preemptions);
 }
 
 }  // namespace
@@ -29,6 +44,9 @@ std::string FormatTable(const BenchResult& r) {
                          r.server_cpu_percent, r.server_rss_kb, r.rss_per_subscriber_kb);
     table += fmt::format("               measured: {}\n", r.server_source);
   }
+  table += "  from the first send until every subscriber caught up:\n";
+  if (!r.server_source.empty()) table += FormatCost("server", r.server_cost);
+  table += FormatCost("chat-bench", r.bench_cost);
   return table;
 }
 
@@ -39,12 +57,15 @@ std::string FormatJson(const BenchResult& r) {
       R"("accepted":{},"accepted_per_s":{:.1f},"deliveries":{},"deliveries_per_s":{:.1f},)"
       R"("p50_us":{},"p90_us":{},"p99_us":{},"p999_us":{},"max_us":{},)"
       R"("lost":{},"reordered":{},"evicted":{},"stalled_evicted":{},"refused":{},)"
-      R"("server":"{}","server_measured":{},"server_cpu_percent":{:.2f},"server_rss_kb":{},"rss_per_subscriber_kb":{:.2f}}})",
+      R"("reader_threads":{},"reader_queues":"{}",)"
+      R"("server":"{}","server_measured":{},"server_cpu_percent":{:.2f},"server_rss_kb":{},"rss_per_subscriber_kb":{:.2f},)"
+      R"({},{}}})",
       o.subscribers, o.connections > 0 ? o.connections : o.subscribers, o.stalled, o.senders, o.rate, o.duration_s,
       o.size, r.accepted, r.accepted_per_s, r.deliveries, r.deliveries_per_s, r.p50_us, r.p90_us, r.p99_us,
-      r.p999_us, r.max_us, r.lost, r.reordered, r.evicted, r.stalled_evicted, r.refused, r.server_kind,
-      r.server_source.empty() ? "false" : "true",
-      r.server_cpu_percent, r.server_rss_kb, r.rss_per_subscriber_kb);
+      r.p999_us, r.max_us, r.lost, r.reordered, r.evicted, r.stalled_evicted, r.refused, o.reader_threads,
+      o.reader_queue_per_thread ? "per-thread" : "shared", r.server_kind, r.server_source.empty() ? "false" : "true",
+      r.server_cpu_percent, r.server_rss_kb, r.rss_per_subscriber_kb, CostJson("server", r.server_cost),
+      CostJson("bench", r.bench_cost));
 }
 
 std::string FormatTable(const ResumeResult& r) {

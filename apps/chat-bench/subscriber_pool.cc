@@ -15,13 +15,6 @@
 #include "stamp.h"
 
 namespace chat::bench {
-namespace {
-
-// Threads that poll the readers' completion queue. Two keep both cores of a small machine busy
-// when the server's load allows it.
-constexpr int kReaderThreads = 2;
-
-}  // namespace
 
 // One subscriber: a Listen stream read one message at a time. Its tags come back on the pool's
 // queue, one at a time (one operation in flight), to whichever reader thread polls it.
@@ -123,20 +116,32 @@ class SubscriberPool::Reader {
   std::atomic<bool> ended_{false};
 };
 
-// Every reader, their connections, their queue and its threads.
+// Every reader, their connections, their queues and the threads that poll them.
+//
+// With one queue shared by every thread, gRPC's poller hands the polling role from thread to
+// thread, waking one for each event. With a queue per thread, each thread polls the connections of
+// its own readers and nothing is handed over; a connection's readers are always on one queue.
 class SubscriberPool::Readers {
  public:
   Readers(SubscriberPool* pool, const std::string& address, const std::string& tls_root_certificates,
-          int subscribers, int connections) {
-    const int connection_count = connections > 0 ? std::min(connections, subscribers) : subscribers;
+          int subscribers, const ReaderPolling& polling)
+      : latencies_(static_cast<std::size_t>(polling.threads)) {
+    const int connection_count = polling.connections > 0 ? std::min(polling.connections, subscribers) : subscribers;
+    const int queue_count = polling.queue_per_thread ? polling.threads : 1;
+    for (int i = 0; i < queue_count; ++i) queues_.push_back(std::make_unique<grpc::CompletionQueue>());
     for (int i = 0; i < connection_count; ++i) {
       stubs_.push_back(Chat::NewStub(NewConnection(address, tls_root_certificates)));
     }
     for (int i = 0; i < subscribers; ++i) {
-      readers_.push_back(std::make_unique<Reader>(pool, stubs_[static_cast<std::size_t>(i % connection_count)].get(),
-                                                  &queue_));
+      const int connection = i % connection_count;
+      readers_.push_back(std::make_unique<Reader>(pool, stubs_[static_cast<std::size_t>(connection)].get(),
+                                                  queues_[static_cast<std::size_t>(connection % queue_count)].get()));
     }
-    for (LatencyHistogram& latency : latencies_) threads_.emplace_back([this, &latency] { Poll(latency); });
+    for (std::size_t i = 0; i < latencies_.size(); ++i) {
+      grpc::CompletionQueue* queue = queues_[i % queues_.size()].get();
+      LatencyHistogram* latency = &latencies_[i];
+      threads_.emplace_back([this, queue, latency] { Poll(queue, *latency); });
+    }
   }
 
   ~Readers() { Stop(); }
@@ -150,7 +155,7 @@ class SubscriberPool::Readers {
       std::unique_lock<std::mutex> lock(mu_);
       all_finished_.wait(lock, [this] { return finished_ == readers_.size(); });
     }
-    queue_.Shutdown();
+    for (auto& queue : queues_) queue->Shutdown();
     for (std::thread& thread : threads_) thread.join();
     threads_.clear();
   }
@@ -165,10 +170,10 @@ class SubscriberPool::Readers {
   }
 
  private:
-  void Poll(LatencyHistogram& latency) {
+  void Poll(grpc::CompletionQueue* queue, LatencyHistogram& latency) {
     void* tag = nullptr;
     bool ok = false;
-    while (queue_.Next(&tag, &ok)) {
+    while (queue->Next(&tag, &ok)) {
       const Reader::Tag& step = *static_cast<Reader::Tag*>(tag);
       if (step.reader->Advance(step.step, ok, latency)) continue;
       std::lock_guard<std::mutex> lock(mu_);
@@ -176,26 +181,27 @@ class SubscriberPool::Readers {
     }
   }
 
-  grpc::CompletionQueue queue_;
+  std::vector<std::unique_ptr<grpc::CompletionQueue>> queues_;
   std::vector<std::unique_ptr<Chat::Stub>> stubs_;
   std::vector<std::unique_ptr<Reader>> readers_;
   std::mutex mu_;
   std::condition_variable all_finished_;
   std::size_t finished_ = 0;  // guarded by mu_
-  std::vector<LatencyHistogram> latencies_ = std::vector<LatencyHistogram>(kReaderThreads);  // one per thread
+  std::vector<LatencyHistogram> latencies_;  // one per thread
   std::vector<std::thread> threads_;
 };
 
 Result<std::unique_ptr<SubscriberPool>> SubscriberPool::Open(const std::string& address,
                                                              const std::string& tls_root_certificates,
-                                                             int subscribers, int connections, int stalled) {
+                                                             int subscribers, const ReaderPolling& polling,
+                                                             int stalled) {
   std::unique_ptr<SubscriberPool> pool(new SubscriberPool());
   {
     std::lock_guard<std::mutex> lock(pool->mu_);
     pool->expected_ = static_cast<std::size_t>(subscribers);
   }
   pool->readers_ =
-      std::make_unique<Readers>(pool.get(), address, tls_root_certificates, subscribers, connections);
+      std::make_unique<Readers>(pool.get(), address, tls_root_certificates, subscribers, polling);
   for (int i = 0; i < stalled; ++i) pool->stalled_.push_back(StalledStream::Open(address, tls_root_certificates));
   std::unique_lock<std::mutex> lock(pool->mu_);
   if (!pool->all_accepted_.wait_for(lock, std::chrono::seconds(120),

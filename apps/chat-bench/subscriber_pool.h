@@ -19,12 +19,19 @@ namespace chat::bench {
 // The listening side of a run. Subscribers listen without registering (they only receive); they
 // have a connection each, or share a few. Stalled subscribers open a stream and never read it.
 //
-// The subscribers read on a completion queue of the pool's own, the way the server serves: the
+// The subscribers read on completion queues of the pool's own, the way the server serves: the
 // thread that polls a connection handles the read it completes, with none of the hand-offs of
 // gRPC's callback API (which chat::Client uses). The measuring client then costs as little as it
 // can on the machine it shares with the server.
 class SubscriberPool {
  public:
+  // How the subscribers share connections and reader threads.
+  struct ReaderPolling {
+    int connections = 0;          // connections the subscribers share; 0: one each
+    int threads = 2;              // reader threads; two keep both cores of a small machine busy
+    bool queue_per_thread = true;  // each thread polls a completion queue of its own; else all share one
+  };
+
   struct Tally {
     std::uint64_t deliveries = 0;  // chat messages received, all subscribers together
     std::uint64_t lost = 0;        // accepted messages a subscriber that was not evicted never got
@@ -39,7 +46,7 @@ class SubscriberPool {
   // server has accepted them all.
   static Result<std::unique_ptr<SubscriberPool>> Open(const std::string& address,
                                                       const std::string& tls_root_certificates, int subscribers,
-                                                      int connections, int stalled);
+                                                      const ReaderPolling& polling, int stalled);
   ~SubscriberPool();
 
   // Chat messages received so far, all subscribers together.
