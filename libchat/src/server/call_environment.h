@@ -48,7 +48,7 @@ struct CallEnvironment {
   Room* room;
   const ServerOptions* options;
   CallCounters* counters;
-  WriteScheduler* scheduler;  // of this queue
+  const WriteSchedulers* schedulers;  // one per queue; a stream writes from its connection's
   BusyGate* busy_gate;
   CallMetrics* metrics;  // of this queue
 };

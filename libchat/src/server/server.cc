@@ -171,7 +171,7 @@ class Server::Impl {
   std::unique_ptr<DeadlineTimer> expiry_timer_;
   std::unique_ptr<DeadlineTimer> stats_timer_;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
-  std::vector<std::unique_ptr<WriteScheduler>> schedulers_;  // one per queue
+  WriteSchedulers schedulers_;  // one per queue
   std::vector<std::unique_ptr<CallMetrics>> call_metrics_;  // one per queue
   std::unique_ptr<ServerMetrics> metrics_;                   // reads room_, counters_, call_metrics_
   std::unique_ptr<Acceptor> acceptor_;
@@ -295,11 +295,10 @@ Status Server::Impl::Start() {
                               options_.address));
   }
 
-  for (auto& queue : queues_) {
-    schedulers_.push_back(std::make_unique<WriteScheduler>(queue.get()));
-    const CallEnvironment env{&service_,  &health_service_, &health_status_,           queue.get(), room_.get(),
-                              &options_, &counters_,       schedulers_.back().get(), &busy_gate_,
-                              call_metrics_[schedulers_.size() - 1].get()};
+  for (auto& queue : queues_) schedulers_.Add(queue.get());
+  for (std::size_t q = 0; q < queues_.size(); ++q) {
+    const CallEnvironment env{&service_, &health_service_, &health_status_, queues_[q].get(), room_.get(),
+                              &options_, &counters_,       &schedulers_,   &busy_gate_,      call_metrics_[q].get()};
     for (int i = 0; i < kRequestsPerQueue; ++i) {
       AddUserCall::Spawn(env);
       SendMessageCall::Spawn(env);
@@ -312,7 +311,7 @@ Status Server::Impl::Start() {
       HealthCheckCall::Spawn(env);
       HealthWatchCall::Spawn(env);
     }
-    threads_.emplace_back(&Impl::Serve, queue.get());
+    threads_.emplace_back(&Impl::Serve, queues_[q].get());
     // Named, so that top -H and chat-bench can tell the server's threads from others.
     pthread_setname_np(threads_.back().native_handle(), fmt::format("chat-cq-{}", threads_.size() - 1).c_str());
   }

@@ -1,6 +1,7 @@
 #include "server/write_scheduler.h"
 
 #include <chrono>
+#include <functional>
 
 namespace chat {
 
@@ -24,6 +25,10 @@ void WriteScheduler::OnAlarm(bool /*ok*/) {
     armed_ = false;
   }
   for (WriteTurn* call : turns) call->TakeTurn();
+}
+
+WriteScheduler* WriteSchedulers::ForConnection(std::string_view peer) const {
+  return schedulers_[std::hash<std::string_view>{}(peer) % schedulers_.size()].get();
 }
 
 }  // namespace chat

@@ -1,7 +1,9 @@
 #ifndef CHAT_SRC_SERVER_WRITE_SCHEDULER_H_
 #define CHAT_SRC_SERVER_WRITE_SCHEDULER_H_
 
+#include <memory>
 #include <mutex>
+#include <string_view>
 #include <vector>
 
 #include <grpcpp/alarm.h>
@@ -11,7 +13,7 @@
 
 namespace chat {
 
-// Something with writes to start on its completion queue's thread: a Listen call.
+// Something with writes to start on a completion queue's thread: a Listen call.
 class WriteTurn {
  public:
   // Runs on the queue's thread, once per Schedule().
@@ -21,15 +23,15 @@ class WriteTurn {
   ~WriteTurn() = default;
 };
 
-// Starts the writes of Listen calls on their own completion-queue thread.
+// Starts the writes of Listen calls on one completion-queue thread.
 //
 // The room hands each message to every subscriber with its lock held, on the thread of whoever
 // sent it. Writing there would make the sender pay for every subscriber's system call, one after
 // another, under the lock. Instead a call that has a message and no write in flight asks its
-// queue's scheduler for a turn; the scheduler wakes the queue's thread once (an alarm already due)
-// for every call that asked meanwhile, and that thread starts their writes. The queues' threads
-// write in parallel, and when messages come faster than they leave, calls gather several before
-// their turn and gRPC sends them together.
+// connection's scheduler for a turn (WriteSchedulers, below); the scheduler wakes its queue's
+// thread once (an alarm already due) for every call that asked meanwhile, and that thread starts
+// their writes. The queues' threads write in parallel, and when messages come faster than they
+// leave, calls gather several before their turn and gRPC sends them together.
 //
 // Threading: Schedule() from any thread, also with the room's and the call's locks held (lock order
 // Room, call, scheduler). mu_ guards the waiting list and the alarm.
@@ -53,6 +55,31 @@ class WriteScheduler {
   bool armed_ = false;               // guarded by mu_: the alarm is set and has not come back
   grpc::Alarm alarm_;
   BoundOperation<WriteScheduler> on_alarm_{this, &WriteScheduler::OnAlarm};
+};
+
+// A scheduler per completion queue, and which one a connection's streams write from.
+//
+// gRPC serialises the work of one connection (its transport's combiner): when two threads start
+// writes on streams of one connection at once, one of them waits for the other or hands its work
+// to gRPC's executor threads, a wake-up more. So every stream of one connection, whichever queue
+// its call arrived on, takes its turns from the same scheduler, chosen by the connection's peer
+// address; different connections spread over the queues' threads, which write in parallel.
+//
+// Threading: Add() before any call uses the set; ForConnection() from any thread after that.
+class WriteSchedulers {
+ public:
+  WriteSchedulers() = default;
+  WriteSchedulers(const WriteSchedulers&) = delete;
+  WriteSchedulers& operator=(const WriteSchedulers&) = delete;
+
+  void Add(grpc::ServerCompletionQueue* queue) { schedulers_.push_back(std::make_unique<WriteScheduler>(queue)); }
+
+  // The scheduler for the streams of the connection `peer` (ServerContext::peer()). At least one
+  // scheduler must have been added.
+  WriteScheduler* ForConnection(std::string_view peer) const;
+
+ private:
+  std::vector<std::unique_ptr<WriteScheduler>> schedulers_;
 };
 
 }  // namespace chat

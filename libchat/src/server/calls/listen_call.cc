@@ -33,6 +33,7 @@ void ListenCall::OnRequest(bool ok) {
   env_.counters->calls.fetch_add(1, std::memory_order_relaxed);
   env_.counters->listen_calls.fetch_add(1, std::memory_order_relaxed);
   peer_ = context_.peer();
+  scheduler_ = env_.schedulers->ForConnection(peer_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     state_ = State::kSubscribing;
@@ -93,7 +94,7 @@ bool ListenCall::Deliver(const MessagePtr& message) {
   if (state_ == State::kStreaming && !write_in_flight_ && !turn_pending_) {
     turn_pending_ = true;
     ++outstanding_;
-    env_.scheduler->Schedule(this);
+    scheduler_->Schedule(this);
   }
   return true;
 }

@@ -25,10 +25,12 @@
 // done notification alone. The room forgets the call before it is freed: the done notification
 // calls Room::Unsubscribe unless the room already dropped it by calling Close().
 //
-// Threading: the completion-queue thread runs the On* handlers and TakeTurn; the room calls
-// Deliver and Close from any thread with its own lock held. mu_ guards every field below it. Lock
-// order is Room::mu_, then mu_, then the scheduler's, so no code here calls the Room while
-// holding mu_. Writes start on the queue's thread only, except a Finish after Close().
+// Threading: the call's completion-queue thread runs the On* handlers; TakeTurn runs on the thread
+// of the connection's write scheduler, which may be another queue's, at the same time as they do;
+// the room calls Deliver and Close from any thread with its own lock held. mu_ guards every field
+// below it. Lock order is Room::mu_, then mu_, then the scheduler's, so no code here calls the
+// Room while holding mu_. Writes start on completion-queue threads only, except a Finish after
+// Close().
 #ifndef CHAT_SRC_SERVER_CALLS_LISTEN_CALL_H_
 #define CHAT_SRC_SERVER_CALLS_LISTEN_CALL_H_
 
@@ -55,14 +57,14 @@ class ListenCall final : public Subscriber, public WriteTurn {
   static void Spawn(const CallEnvironment& env);
 
   // Subscriber: called by the room with its lock held. Deliver only queues; the writing starts on
-  // the call's own queue thread (write_scheduler.h).
+  // the thread of its connection's write scheduler (write_scheduler.h).
   bool Deliver(const MessagePtr& message) override;
   // Keeps the replay apart from the live queue: it is as long as the history it comes from, and old,
   // so neither max_queued_messages nor max_stream_lag applies to it. It is written first.
   bool Replay(const std::vector<MessagePtr>& messages) override;
   void Close(const Status& reason) override;
 
-  // WriteTurn: on the queue's thread, after Deliver asked for it.
+  // WriteTurn: on the connection's scheduler thread, after Deliver asked for it.
   void TakeTurn() override;
 
  private:
@@ -106,6 +108,7 @@ class ListenCall final : public Subscriber, public WriteTurn {
   grpc::ByteBuffer request_bytes_;
   grpc::ServerAsyncWriter<grpc::ByteBuffer> writer_;
   std::string peer_;  // set when the call arrives, constant afterwards
+  WriteScheduler* scheduler_ = nullptr;  // its connection's (write_scheduler.h); set with peer_
 
   BoundOperation<ListenCall> on_request_{this, &ListenCall::OnRequest};
   BoundOperation<ListenCall> on_write_done_{this, &ListenCall::OnWriteDone};
