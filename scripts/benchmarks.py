@@ -5,7 +5,10 @@ Every run starts a fresh chat-server process (so that its CPU and memory are its
 10,000 connections fit under the per-process file limit) and points chat-bench at it. Usage:
 
     scripts/run-benchmarks.sh            # builds first, then runs this
-    scripts/benchmarks.py BUILD_DIR [--quick]
+    scripts/benchmarks.py BUILD_DIR [--quick] [--before-server PATH]
+
+--before-server names another chat-server program (an older build) to compare against in the
+"levers" table, with the same chat-bench.
 """
 
 import json
@@ -20,24 +23,73 @@ QUICK = "--quick" in sys.argv
 SERVER = os.path.join(BUILD, "apps/chat-server/chat-server")
 BENCH = os.path.join(BUILD, "apps/chat-bench/chat-bench")
 DURATION = "2" if QUICK else "5"
+BEFORE_SERVER = sys.argv[sys.argv.index("--before-server") + 1] if "--before-server" in sys.argv else None
 
 
-def run(server_flags, bench_flags):
+def bench(bench_flags, env=None):
+    """Runs chat-bench with `bench_flags`; returns its JSON."""
+    command = [BENCH, "--quiet", "--json", *bench_flags]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900,
+                          env=None if env is None else {**os.environ, **env})
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run(server_flags, bench_flags, server=SERVER, env=None):
     """One chat-bench run against a new chat-server; returns chat-bench's JSON and its command line."""
-    server = subprocess.Popen([SERVER, "--address", "127.0.0.1:0", "--log-level", "warn", *server_flags],
-                              stdout=subprocess.PIPE, text=True)
-    address = re.match(r"chat-server listening on (\S+)", server.stdout.readline()).group(1)
-    command = [BENCH, "--server", address, "--server-pid", str(server.pid), "--quiet", "--json", *bench_flags]
+    process = subprocess.Popen([server, "--address", "127.0.0.1:0", "--log-level", "warn", *server_flags],
+                               stdout=subprocess.PIPE, text=True)
+    address = re.match(r"chat-server listening on (\S+)", process.stdout.readline()).group(1)
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=900)
-        if done.returncode != 0:
-            raise RuntimeError(done.stderr)
-        return json.loads(done.stdout.strip().splitlines()[-1]), " ".join(["chat-bench", *bench_flags])
+        return (bench(["--server", address, "--server-pid", str(process.pid), *bench_flags], env),
+                " ".join(["chat-bench", *bench_flags]))
     finally:
-        server.terminate()
-        server.wait()
-        server.stdout.close()
+        process.terminate()
+        process.wait()
+        process.stdout.close()
         time.sleep(1)  # let the kernel reap the closed connections before the next run
+
+
+def costs(r):
+    """The per-delivery cost columns: each side's CPU µs and wake-ups per delivery."""
+    return [f"{r['server_cpu_us_per_delivery']:.2f}", f"{r['server_wakeups_per_delivery']:.3f}",
+            f"{r['bench_cpu_us_per_delivery']:.2f}", f"{r['bench_wakeups_per_delivery']:.3f}"]
+
+
+COST_HEADER = ["server µs/delivery", "server wake-ups/delivery", "chat-bench µs/delivery",
+               "chat-bench wake-ups/delivery"]
+
+
+def levers(flood):
+    """Each lever of the fan-out work, measured with it and without, at full load and at 200 messages/s."""
+    loads = [["--senders", "16", "--duration", DURATION], ["--senders", "2", "--rate", "200", "--duration", DURATION]]
+    # (lever, [(variant, server program, chat-bench flags, environment)])
+    trials = [
+        ("chat-bench's reader threads", [("one queue shared", SERVER, ["--reader-queues", "shared"], None),
+                                         ("a queue each", SERVER, ["--reader-queues", "per-thread"], None)]),
+        ("chat-bench's gRPC poller", [("epoll1 (gRPC's default)", SERVER, [], None),
+                                      ("poll", SERVER, [], {"GRPC_POLL_STRATEGY": "poll"})]),
+        ("the stream", [("Listen, a message per write", SERVER, ["--stream", "listen"], None),
+                        ("Subscribe, batches", SERVER, ["--stream", "subscribe"], None)]),
+    ]
+    if BEFORE_SERVER:
+        for connections in ("100", "10", "1"):
+            trials.append((f"write turns, 100 subscribers on {connections} connections",
+                           [("by completion queue (before)", BEFORE_SERVER, ["--connections", connections], None),
+                            ("by connection", SERVER, ["--connections", connections], None)]))
+    rows = []
+    for lever, variants in trials:
+        for load in loads:
+            for variant, server, flags, env in variants:
+                r, command = run(flood, ["--subscribers", "100", *flags, *load], server=server, env=env)
+                if env:
+                    command = " ".join(f"{k}={v}" for k, v in env.items()) + " " + command
+                rows.append([lever, variant, f"`{command}`", f"{r['deliveries_per_s']:.0f}", r["p50_us"],
+                             r["p99_us"], r["lost"], r["reordered"], *costs(r)])
+    table("Levers: each with and without, at full load and at 200 messages/s",
+          ["lever", "variant", "command", "deliveries/s", "p50 µs", "p99 µs", "lost", "reordered", *COST_HEADER],
+          rows)
 
 
 def table(title, header, rows):
@@ -55,14 +107,28 @@ def main():
              "20000", "--max-streams-per-address", "20000", "--max-streams-per-connection", "20000",
              "--max-connections-per-address", "20000", "--max-reset-rate", "0"]
     print(f"machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}")
+    levers(flood)
+
+    rows = []
+    for senders in (1, 16):
+        for attempt in range(2):  # alternating, so that a change in the machine shows in both
+            default = bench(["--subscribers", "100", "--senders", str(senders), "--duration", DURATION])
+            separate, _ = run(flood, ["--subscribers", "100", "--senders", str(senders), "--duration", DURATION])
+            rows.append([f"`chat-bench --subscribers 100 --senders {senders} --duration {DURATION}`",
+                         f"{default['deliveries_per_s']:.0f}", f"{separate['deliveries_per_s']:.0f}",
+                         f"{100 * default['deliveries_per_s'] / separate['deliveries_per_s']:.0f}%"])
+    table("The default run against a server started by hand",
+          ["command", "default (a chat-server child) deliveries/s", "separate process deliveries/s",
+           "default / separate"], rows)
 
     rows = []
     for senders in (1, 4, 16, 32):
         r, command = run(flood, ["--subscribers", "100", "--senders", str(senders), "--duration", DURATION])
         rows.append([f"`{command}`", f"{r['accepted_per_s']:.0f}", f"{r['deliveries_per_s']:.0f}", r["p50_us"],
-                     r["p99_us"], r["lost"], r["reordered"], f"{r['server_cpu_percent']:.0f}%"])
+                     r["p99_us"], r["lost"], r["reordered"], f"{r['server_cpu_percent']:.0f}%", *costs(r)])
     table("Throughput: 100 subscribers on their own connections, 64-byte messages, flat out",
-          ["command", "accepted/s", "deliveries/s", "p50 µs", "p99 µs", "lost", "reordered", "server CPU"], rows)
+          ["command", "accepted/s", "deliveries/s", "p50 µs", "p99 µs", "lost", "reordered", "server CPU",
+           *COST_HEADER], rows)
 
     rows = []
     latency_runs = [[subscribers] for subscribers in (1, 10, 50, 100)]
@@ -71,9 +137,9 @@ def main():
         r, command = run(flood, ["--subscribers", str(subscribers), *connections, "--senders", "2",
                                  "--rate", "200", "--duration", DURATION])
         rows.append([f"`{command}`", r["p50_us"], r["p90_us"], r["p99_us"], r["p999_us"], r["lost"],
-                     f"{r['server_cpu_percent']:.1f}%"])
+                     f"{r['server_cpu_percent']:.1f}%", *costs(r)])
     table("Latency at 200 messages/s, from send to delivery",
-          ["command", "p50 µs", "p90 µs", "p99 µs", "p99.9 µs", "lost", "server CPU"], rows)
+          ["command", "p50 µs", "p90 µs", "p99 µs", "p99.9 µs", "lost", "server CPU", *COST_HEADER], rows)
 
     rows = []
     for subscribers in (1, 10, 100, 1000, 10000):
