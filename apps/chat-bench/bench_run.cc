@@ -46,7 +46,7 @@ Result<BenchResult> RunBench(const BenchOptions& options) {
   const std::optional<ServerSample> before_subscribers = (*server)->Sample();
 
   const SubscriberPool::ReaderPolling polling{options.connections, options.reader_threads,
-                                              options.reader_queue_per_thread};
+                                              options.reader_queue_per_thread, options.batched};
   Result<std::unique_ptr<SubscriberPool>> subscribers =
       SubscriberPool::Open(address, options.tls_root_certificates, options.subscribers, polling, options.stalled);
   if (!subscribers.ok()) return subscribers.status();
@@ -78,6 +78,12 @@ Result<BenchResult> RunBench(const BenchOptions& options) {
   const std::optional<ServerSample> after_drain = (*server)->Sample();
   const ServerSample load_after = SampleLoad();
   const SubscriberPool::Tally tally = (*subscribers)->Close((*senders)->accepted());
+
+  if (tally.failed > 0) {
+    return Status(StatusCode::kUnavailable, fmt::format("{} of {} subscriber streams ended early; the first: {}",
+                                                        tally.failed, options.subscribers,
+                                                        tally.first_failure.ToString()));
+  }
 
   BenchResult result;
   result.options = options;

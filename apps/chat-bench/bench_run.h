@@ -25,6 +25,7 @@ struct BenchOptions {
   int stalled = 0;         // more subscribers, each on its own connection, that never read
   int reader_threads = 2;  // threads that read the subscribers' streams
   bool reader_queue_per_thread = true;  // each reader thread polls a completion queue of its own
+  bool batched = true;     // subscribers read Subscribe streams (as chat::Client does); else Listen
   int senders = 1;
   double rate = 0;         // messages per second from all senders together; 0: flat out
   double duration_s = 5;   // how long the senders send

@@ -46,6 +46,12 @@ int main(int argc, char** argv) {
                  "shared: every reader thread polls one queue")
       ->capture_default_str()
       ->check(CLI::IsMember({"per-thread", "shared"}));
+  std::string stream = "subscribe";
+  app.add_option("--stream", stream,
+                 "subscribe: subscribers read batches, as libchat's client does; listen: one message per read, as "
+                 "the workshop's clients do")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"subscribe", "listen"}));
   app.add_option("--senders", options.senders, "Sending clients")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--rate", options.rate, "Messages per second from all senders together; 0 is flat out")
       ->capture_default_str()
@@ -79,6 +85,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   options.progress = !quiet && options.duration_s > 2;
   options.reader_queue_per_thread = polling == "per-thread";
+  options.batched = stream == "subscribe";
   if (!tls_ca.empty()) {
     chat::Result<std::string> roots = chat::ReadFileContents(tls_ca);
     if (!roots.ok()) {

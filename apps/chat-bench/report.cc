@@ -11,9 +11,10 @@ std::string Describe(const BenchOptions& o) {
   const std::string connections =
       o.connections > 0 ? fmt::format("sharing {} connections", o.connections) : "each on its own connection";
   const std::string rate = o.rate > 0 ? fmt::format("{:g} messages/s in all", o.rate) : "flat out";
-  return fmt::format("{} subscribers {}, {} stalled; {} senders {}; {}-byte messages for {:g} s; {} reader threads "
-                     "polling {}",
-                     o.subscribers, connections, o.stalled, o.senders, rate, o.size, o.duration_s, o.reader_threads,
+  return fmt::format("{} subscribers {} reading {}, {} stalled; {} senders {}; {}-byte messages for {:g} s; {} "
+                     "reader threads polling {}",
+                     o.subscribers, connections, o.batched ? "Subscribe batches" : "Listen messages", o.stalled,
+                     o.senders, rate, o.size, o.duration_s, o.reader_threads,
                      o.reader_queue_per_thread ? "a queue each" : "one queue");
 }
 
@@ -57,12 +58,12 @@ std::string FormatJson(const BenchResult& r) {
       R"("accepted":{},"accepted_per_s":{:.1f},"deliveries":{},"deliveries_per_s":{:.1f},)"
       R"("p50_us":{},"p90_us":{},"p99_us":{},"p999_us":{},"max_us":{},)"
       R"("lost":{},"reordered":{},"evicted":{},"stalled_evicted":{},"refused":{},)"
-      R"("reader_threads":{},"reader_queues":"{}",)"
+      R"("stream":"{}","reader_threads":{},"reader_queues":"{}",)"
       R"("server":"{}","server_measured":{},"server_cpu_percent":{:.2f},"server_rss_kb":{},"rss_per_subscriber_kb":{:.2f},)"
       R"({},{}}})",
       o.subscribers, o.connections > 0 ? o.connections : o.subscribers, o.stalled, o.senders, o.rate, o.duration_s,
       o.size, r.accepted, r.accepted_per_s, r.deliveries, r.deliveries_per_s, r.p50_us, r.p90_us, r.p99_us,
-      r.p999_us, r.max_us, r.lost, r.reordered, r.evicted, r.stalled_evicted, r.refused, o.reader_threads,
+      r.p999_us, r.max_us, r.lost, r.reordered, r.evicted, r.stalled_evicted, r.refused, o.batched ? "subscribe" : "listen", o.reader_threads,
       o.reader_queue_per_thread ? "per-thread" : "shared", r.server_kind, r.server_source.empty() ? "false" : "true",
       r.server_cpu_percent, r.server_rss_kb, r.rss_per_subscriber_kb, CostJson("server", r.server_cost),
       CostJson("bench", r.bench_cost));

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <type_traits>
 
 #include <fmt/format.h>
 #include <grpcpp/client_context.h>
@@ -13,11 +14,13 @@
 #include "client/connection.h"
 #include "common/thread_annotations.h"
 #include "stamp.h"
+#include "wire/wire.h"
 
 namespace chat::bench {
 
-// One subscriber: a Listen stream read one message at a time. Its tags come back on the pool's
-// queue, one at a time (one operation in flight), to whichever reader thread polls it.
+// One subscriber: a Listen stream read one message at a time, or a Subscribe stream read one batch
+// at a time. Its tags come back on its queue, one at a time (one operation in flight), to whichever
+// reader thread polls that queue.
 class SubscriberPool::Reader {
  public:
   enum class Step { kStarted, kAccepted, kRead, kFinished };
@@ -28,11 +31,7 @@ class SubscriberPool::Reader {
     Step step;
   };
 
-  Reader(SubscriberPool* pool, Chat::Stub* stub, grpc::CompletionQueue* queue) : pool_(pool) {
-    stream_ = stub->PrepareAsyncListen(&context_, ListenRequest(), queue);
-    HandOff(this);
-    stream_->StartCall(&started_);
-  }
+  virtual ~Reader() = default;
 
   // Advances the reader after `step` came back, recording a delivery's latency in `latency` (the
   // polling thread's own); false once it has finished for good. Each step may come back on another
@@ -43,19 +42,19 @@ class SubscriberPool::Reader {
       case Step::kStarted:
         if (!ok) return Finish();
         HandOff(this);
-        stream_->ReadInitialMetadata(&accepted_);
+        ReadInitialMetadata(&accepted_);
         return true;
       case Step::kAccepted:
         pool_->OnAccepted(ok);
         if (!ok) return Finish();
         HandOff(this);
-        stream_->Read(&incoming_, &read_);
+        Read(&read_);
         return true;
       case Step::kRead:
         if (!ok) return Finish();
-        OnMessage(latency);
+        OnRead(latency);
         HandOff(this);
-        stream_->Read(&incoming_, &read_);
+        Read(&read_);
         return true;
       case Step::kFinished:
         evicted_ = status_.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
@@ -73,33 +72,50 @@ class SubscriberPool::Reader {
   std::int64_t last_delivery_nanos() const { return last_delivery_nanos_; }
   bool evicted() const { return evicted_; }
   bool ended() const { return ended_.load(); }
+  // How the stream ended; valid once the pool's queues are drained.
+  const grpc::Status& status() const { return status_; }
 
- private:
-  bool Finish() {
+ protected:
+  explicit Reader(SubscriberPool* pool) : pool_(pool) {}
+
+  // Starts the stream's call; the derived class's constructor calls it once its stream exists.
+  void StartCall() {
     HandOff(this);
-    stream_->Finish(&status_, &finished_);
-    return true;
+    StartCall(&started_);
   }
 
-  void OnMessage(LatencyHistogram& latency) {
-    if (incoming_.kind() != Message::CHAT) return;
-    const std::int64_t now = NowNanos();
-    if (const std::optional<std::int64_t> sent = SentNanos(incoming_.msg())) {
+  // The stream's operations, each completing with `tag` on the reader's queue.
+  virtual void StartCall(Tag* tag) = 0;
+  virtual void ReadInitialMetadata(Tag* tag) = 0;
+  virtual void Read(Tag* tag) = 0;
+  virtual void Finish(grpc::Status* status, Tag* tag) = 0;
+  // Hands every message of what was read, in order, to OnMessage.
+  virtual void OnRead(LatencyHistogram& latency) = 0;
+
+  void OnMessage(const Message& message, std::int64_t now, LatencyHistogram& latency) {
+    if (message.kind() != Message::CHAT) return;
+    if (const std::optional<std::int64_t> sent = SentNanos(message.msg())) {
       latency.Record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - *sent)) / 1000);
     }
-    if (incoming_.id() <= last_id_.load(std::memory_order_relaxed)) {
+    if (message.id() <= last_id_.load(std::memory_order_relaxed)) {
       ++reordered_;
     } else {
-      last_id_.store(incoming_.id(), std::memory_order_relaxed);
+      last_id_.store(message.id(), std::memory_order_relaxed);
     }
     received_.store(received_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     last_delivery_nanos_ = now;
   }
 
-  SubscriberPool* const pool_;
   grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientAsyncReader<Message>> stream_;
-  Message incoming_;
+
+ private:
+  bool Finish() {
+    HandOff(this);
+    Finish(&status_, &finished_);
+    return true;
+  }
+
+  SubscriberPool* const pool_;
   grpc::Status status_;
   Tag started_{this, Step::kStarted};
   Tag accepted_{this, Step::kAccepted};
@@ -115,6 +131,48 @@ class SubscriberPool::Reader {
   std::atomic<std::uint64_t> last_id_{0};
   std::atomic<bool> ended_{false};
 };
+
+namespace {
+
+// A Reader of one RPC: Listen (each read a Message) or Subscribe (each read a MessageBatch).
+template <class Incoming>
+class StreamReader final : public SubscriberPool::Reader {
+ public:
+  StreamReader(SubscriberPool* pool, Chat::Stub* stub, grpc::CompletionQueue* queue) : Reader(pool) {
+    if constexpr (std::is_same_v<Incoming, MessageBatch>) {
+      stream_ = stub->PrepareAsyncSubscribe(&context_, ListenRequest(), queue);
+    } else {
+      stream_ = stub->PrepareAsyncListen(&context_, ListenRequest(), queue);
+    }
+    Reader::StartCall();
+  }
+
+ private:
+  void StartCall(Tag* tag) override { stream_->StartCall(tag); }
+  void ReadInitialMetadata(Tag* tag) override { stream_->ReadInitialMetadata(tag); }
+  void Read(Tag* tag) override { stream_->Read(&incoming_, tag); }
+  void Finish(grpc::Status* status, Tag* tag) override { stream_->Finish(status, tag); }
+
+  void OnRead(LatencyHistogram& latency) override {
+    const std::int64_t now = NowNanos();
+    if constexpr (std::is_same_v<Incoming, MessageBatch>) {
+      for (const Message& message : incoming_.messages()) OnMessage(message, now, latency);
+    } else {
+      OnMessage(incoming_, now, latency);
+    }
+  }
+
+  std::unique_ptr<grpc::ClientAsyncReader<Incoming>> stream_;
+  Incoming incoming_;
+};
+
+std::unique_ptr<SubscriberPool::Reader> NewReader(SubscriberPool* pool, Chat::Stub* stub,
+                                                  grpc::CompletionQueue* queue, bool batched) {
+  if (batched) return std::make_unique<StreamReader<MessageBatch>>(pool, stub, queue);
+  return std::make_unique<StreamReader<Message>>(pool, stub, queue);
+}
+
+}  // namespace
 
 // Every reader, their connections, their queues and the threads that poll them.
 //
@@ -134,8 +192,9 @@ class SubscriberPool::Readers {
     }
     for (int i = 0; i < subscribers; ++i) {
       const int connection = i % connection_count;
-      readers_.push_back(std::make_unique<Reader>(pool, stubs_[static_cast<std::size_t>(connection)].get(),
-                                                  queues_[static_cast<std::size_t>(connection % queue_count)].get()));
+      readers_.push_back(NewReader(pool, stubs_[static_cast<std::size_t>(connection)].get(),
+                                   queues_[static_cast<std::size_t>(connection % queue_count)].get(),
+                                   polling.batched));
     }
     for (std::size_t i = 0; i < latencies_.size(); ++i) {
       grpc::CompletionQueue* queue = queues_[i % queues_.size()].get();
@@ -252,6 +311,10 @@ SubscriberPool::Tally SubscriberPool::Close(std::uint64_t accepted) {
     tally.deliveries += reader->received();
     tally.reordered += reader->reordered();
     tally.last_delivery_nanos = std::max(tally.last_delivery_nanos, reader->last_delivery_nanos());
+    const grpc::StatusCode code = reader->status().error_code();
+    if (code != grpc::StatusCode::CANCELLED && code != grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      if (tally.failed++ == 0) tally.first_failure = FromGrpcStatus(reader->status());
+    }
     if (reader->evicted()) {
       ++tally.evicted;
     } else if (reader->received() < accepted) {

@@ -17,7 +17,8 @@
 namespace chat::bench {
 
 // The listening side of a run. Subscribers listen without registering (they only receive); they
-// have a connection each, or share a few. Stalled subscribers open a stream and never read it.
+// have a connection each, or share a few. They read Subscribe streams, as chat::Client does, or
+// Listen streams, as the workshop's clients do. Stalled subscribers open a stream and never read it.
 //
 // The subscribers read on completion queues of the pool's own, the way the server serves: the
 // thread that polls a connection handles the read it completes, with none of the hand-offs of
@@ -25,11 +26,14 @@ namespace chat::bench {
 // can on the machine it shares with the server.
 class SubscriberPool {
  public:
+  class Reader;  // one subscriber's stream; public for the readers of each RPC, in the .cc
+
   // How the subscribers share connections and reader threads.
   struct ReaderPolling {
     int connections = 0;          // connections the subscribers share; 0: one each
     int threads = 2;              // reader threads; two keep both cores of a small machine busy
     bool queue_per_thread = true;  // each thread polls a completion queue of its own; else all share one
+    bool batched = true;          // Subscribe streams (batches, as chat::Client reads); else Listen
   };
 
   struct Tally {
@@ -38,6 +42,10 @@ class SubscriberPool {
     std::uint64_t reordered = 0;   // deliveries with an id below one already received
     std::uint64_t evicted = 0;     // reading subscribers the server ended for falling behind
     std::uint64_t stalled_evicted = 0;  // stalled subscribers the server ended (all, when it works)
+    // Reading subscribers whose streams ended on their own, for another reason than eviction (a
+    // server that does not serve the RPC, say), and the first one's status.
+    std::uint64_t failed = 0;
+    Status first_failure;
     std::int64_t last_delivery_nanos = 0;
     LatencyHistogram latency;      // from the send stamp to the delivery
   };
@@ -60,7 +68,6 @@ class SubscriberPool {
   Tally Close(std::uint64_t accepted);
 
  private:
-  class Reader;
   class Readers;
 
   SubscriberPool() = default;
