@@ -205,6 +205,37 @@ std::vector<Row> Table() {
          request.set_after_id(1);
          return Answer(r.mallory.RefusedListen(request));
        }},
+      // Subscribe answers its bad requests as Listen does.
+      {"subscribe: after_id beyond the latest message",
+       "OUT_OF_RANGE: after_id 18446744073709551615 is beyond the latest message",
+       [](Party& r) {
+         ListenRequest request;
+         request.set_after_id(std::numeric_limits<std::uint64_t>::max());
+         const std::string answer = Answer(r.mallory.RefusedListen(request, StreamRpc::kSubscribe));
+         return answer.substr(0, answer.find(", #"));  // the latest id differs from run to run
+       }},
+      {"subscribe: history 501", "INVALID_ARGUMENT: history asks for 501 messages; at most 500 may be replayed",
+       [](Party& r) {
+         ListenRequest request;
+         request.set_history(501);
+         return Answer(r.mallory.RefusedListen(request, StreamRpc::kSubscribe));
+       }},
+      {"subscribe: both history and after_id", "INVALID_ARGUMENT: ask for either history or after_id, not both",
+       [](Party& r) {
+         ListenRequest request;
+         request.set_history(5);
+         request.set_after_id(1);
+         return Answer(r.mallory.RefusedListen(request, StreamRpc::kSubscribe));
+       }},
+      {"subscribe: a token the server never issued", "UNAUTHENTICATED: " + kUnknownSession,
+       [](Party& r) {
+         RawChat stranger(r.server.address());
+         stranger.set_session(std::string(64, '0'));
+         return Answer(stranger.RefusedListen(ListenRequest(), StreamRpc::kSubscribe));
+       }},
+      {"subscribe: a request that does not parse",
+       "INVALID_ARGUMENT: the request is not a valid chat.ListenRequest: names and texts must be UTF-8",
+       [](Party& r) { return RawAnswer(r.mallory, "/chat.Chat/Subscribe", std::string("\xff\xff", 2)); }},
       {"history: before registering", "FAILED_PRECONDITION: register first: call AddUser with a name",
        [](Party& r) {
          RawChat stranger(r.server.address());

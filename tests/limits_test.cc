@@ -17,6 +17,7 @@
 
 #include "support/flood.h"
 #include "support/raw_chat.h"
+#include "support/stream_reader.h"
 #include "support/slow_listener.h"
 #include "support/test_server.h"
 
@@ -43,23 +44,24 @@ double SecondsSince(steady_clock::time_point start) {
   return std::chrono::duration<double>(steady_clock::now() - start).count();
 }
 
-// A Listen stream opened on `chat`'s connection, read or not as the test pleases.
+// A stream (Listen unless told) opened on `chat`'s connection, read or not as the test pleases.
 struct OpenStream {
-  explicit OpenStream(RawChat& chat) : reader(chat.stub().Listen(&context, ListenRequest())) {}
+  explicit OpenStream(RawChat& chat, StreamRpc rpc = StreamRpc::kListen)
+      : reader(std::make_unique<StreamReader>(chat.stub(), &context, rpc)) {}
 
   grpc::ClientContext context;
-  std::unique_ptr<grpc::ClientReader<Message>> reader;
+  std::unique_ptr<StreamReader> reader;
 };
 
-// The answer to a Listen on `chat` that the server must refuse at once. (Should it accept it, the
-// stream ends after kPatience with DEADLINE_EXCEEDED, and the answer says so.)
-std::string ListenRefusal(RawChat& chat) {
+// The answer to a stream (Listen unless told) on `chat` that the server must refuse at once. (Should
+// it accept it, the stream ends after kPatience with DEADLINE_EXCEEDED, and the answer says so.)
+std::string StreamRefusal(RawChat& chat, StreamRpc rpc = StreamRpc::kListen) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + kPatience);
-  const std::unique_ptr<grpc::ClientReader<Message>> reader = chat.stub().Listen(&context, ListenRequest());
+  StreamReader stream(chat.stub(), &context, rpc);
   Message message;
-  if (reader->Read(&message)) return "a message: " + message.msg();
-  return Answer(reader->Finish());
+  if (stream.Read(&message)) return "a message: " + message.msg();
+  return Answer(stream.Finish());
 }
 
 TEST_CASE("with half of all streams never reading, readers keep every send accepted and get every message",
@@ -115,14 +117,17 @@ TEST_CASE("with half of all streams never reading, readers keep every send accep
   CHECK(*readers[0]->client().ListUsers() == std::vector<std::string>{"reader0", "reader1", "reader2", "reader3"});
 }
 
-TEST_CASE("a stream that lags longer than max_stream_lag is evicted though its queue never fills", "[server][limits]") {
+TEST_CASE("a stream that lags longer than max_stream_lag is evicted though its queue never fills",
+          "[server][limits][subscribe]") {
   // The old server evicted only on a full queue: 100000 messages, which 10 a second never reach within kPatience.
+  const StreamRpc rpc = GENERATE(StreamRpc::kListen, StreamRpc::kSubscribe);
+  INFO("the stalled stream is a " << NameOf(rpc));
   ServerOptions options = LoopbackOptions();
   options.max_queued_messages = 100000;
   options.max_stream_lag = std::chrono::seconds(1);
   TestServer server(options);
   TestUser alice(server, "alice");
-  SmallWindowStalledListener stalled(server, "stalled");
+  SmallWindowStalledListener stalled(server, "stalled", rpc);
 
   // One message every 100 ms on a steady-clock schedule (pacing, not waiting for a condition); big, so that the
   // stalled stream's transport window fills within a few seconds and its queue starts to age.
@@ -268,12 +273,12 @@ TEST_CASE("Listen beyond the per-connection, per-address and total caps is refus
       if (n % 16 == 1) connections.push_back(std::make_unique<RawChat>(server.address()));
       REQUIRE(open(server, *connections.back()) == n);
       if (n == 16) {
-        CHECK(ListenRefusal(*connections.back()) ==
+        CHECK(StreamRefusal(*connections.back()) ==
               "RESOURCE_EXHAUSTED: this connection has 16 streams open, the most it may");
       }
     }
     RawChat fifth(server.address());
-    CHECK(ListenRefusal(fifth) == "RESOURCE_EXHAUSTED: your address has 64 streams open, the most it may");
+    CHECK(StreamRefusal(fifth) == "RESOURCE_EXHAUSTED: your address has 64 streams open, the most it may");
 
     // Closing one lets one more in, on the connection that was full.
     streams.front()->context.TryCancel();
@@ -287,13 +292,45 @@ TEST_CASE("Listen beyond the per-connection, per-address and total caps is refus
     TestServer server(options);
     connections.push_back(std::make_unique<RawChat>(server.address()));
     for (std::size_t n = 1; n <= 3; ++n) REQUIRE(open(server, *connections.back()) == n);
-    CHECK(ListenRefusal(*connections.back()) ==
+    CHECK(StreamRefusal(*connections.back()) ==
           "RESOURCE_EXHAUSTED: the server has 3 streams open, the most it may; try again later");
 
     streams.front()->context.TryCancel();
     REQUIRE(Eventually([&] { return server.server().stats().subscribers == 2; }));
     CHECK(open(server, *connections.back()) == 3);
   }
+}
+
+TEST_CASE("Listen and Subscribe streams count together against the per-connection and per-address caps",
+          "[server][limits][subscribe]") {
+  // A Subscribe counted apart from Listen would let a connection hold 32 streams and an address 128.
+  TestServer server(DefaultLimits());
+  std::vector<std::unique_ptr<RawChat>> connections;
+  std::vector<std::unique_ptr<OpenStream>> streams;
+  for (std::size_t n = 1; n <= 64; ++n) {
+    if (n % 16 == 1) connections.push_back(std::make_unique<RawChat>(server.address()));
+    streams.push_back(
+        std::make_unique<OpenStream>(*connections.back(), n % 2 == 0 ? StreamRpc::kSubscribe : StreamRpc::kListen));
+    streams.back()->reader->WaitForInitialMetadata();
+    REQUIRE(server.server().stats().subscribers == n);
+    if (n == 16) {
+      for (StreamRpc rpc : {StreamRpc::kSubscribe, StreamRpc::kListen}) {
+        INFO("the 17th stream of a connection is a " << NameOf(rpc));
+        CHECK(StreamRefusal(*connections.back(), rpc) ==
+              "RESOURCE_EXHAUSTED: this connection has 16 streams open, the most it may");
+      }
+    }
+  }
+  RawChat fifth(server.address());
+  CHECK(StreamRefusal(fifth, StreamRpc::kSubscribe) ==
+        "RESOURCE_EXHAUSTED: your address has 64 streams open, the most it may");
+
+  // Closing a Subscribe lets a Listen in, on the connection that was full.
+  streams[1]->context.TryCancel();
+  REQUIRE(Eventually([&] { return server.server().stats().subscribers == 63; }));
+  OpenStream another(*connections.front(), StreamRpc::kListen);
+  another.reader->WaitForInitialMetadata();
+  CHECK(server.server().stats().subscribers == 64);
 }
 
 TEST_CASE("a compressed request is refused and nothing is inflated", "[server][limits]") {

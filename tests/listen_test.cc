@@ -1,5 +1,5 @@
-// Listen through a real server: one order for everybody, the slow-consumer policy, several streams
-// on one connection.
+// Listen through a real server: one order for everybody, the slow-consumer policy (the same for
+// Subscribe: those tests run once over each RPC), several streams on one connection.
 #include <future>
 #include <latch>
 #include <thread>
@@ -47,14 +47,16 @@ TEST_CASE("every subscriber sees the same order over 1000 messages from 4 sender
 }
 
 TEST_CASE("a subscriber that stops reading is evicted with RESOURCE_EXHAUSTED while the others get everything",
-          "[server][listen]") {
+          "[server][listen][subscribe]") {
+  const StreamRpc rpc = GENERATE(StreamRpc::kListen, StreamRpc::kSubscribe);
+  INFO("the stalled stream is a " << NameOf(rpc));
   ServerOptions options = LoopbackOptions();
   options.max_queued_messages = 64;
   options.drain_timeout = std::chrono::minutes(1);  // wait for the reader to come back, so it sees why
   TestServer server(options);
   TestUser alice(server, "alice"), bob(server, "bob");
 
-  StalledListener stalled(server, "stalled");
+  StalledListener stalled(server, "stalled", rpc);
 
   const Flood flood = FloodUntilEvicted(alice, "stalled", {&alice, &bob});
   CHECK(flood.seen[0] == flood.sent);
@@ -74,14 +76,16 @@ TEST_CASE("a subscriber that stops reading is evicted with RESOURCE_EXHAUSTED wh
 }
 
 TEST_CASE("an evicted stream whose client never reads again is cancelled after the drain timeout",
-          "[server][listen]") {
+          "[server][listen][subscribe]") {
+  const StreamRpc rpc = GENERATE(StreamRpc::kListen, StreamRpc::kSubscribe);
+  INFO("the stalled stream is a " << NameOf(rpc));
   ServerOptions options = LoopbackOptions();
   options.max_queued_messages = 64;
   options.drain_timeout = std::chrono::milliseconds(200);
   TestServer server(options);
   TestUser alice(server, "alice");
 
-  StalledListener stalled(server, "stalled");
+  StalledListener stalled(server, "stalled", rpc);
   REQUIRE(server.server().stats().streams == 2);
 
   FloodUntilEvicted(alice, "stalled", {&alice});

@@ -36,7 +36,9 @@ TEST_CASE("when every stream falls behind, sending is refused as busy and nobody
   CHECK(server.server().stats().users == 17);
 }
 
-TEST_CASE("streams whose clients stopped reading do not make the server busy", "[server][overload]") {
+TEST_CASE("streams whose clients stopped reading do not make the server busy", "[server][overload][subscribe]") {
+  const StreamRpc rpc = GENERATE(StreamRpc::kListen, StreamRpc::kSubscribe);
+  INFO("the stalled streams are " << NameOf(rpc) << " streams");
   ServerOptions options = LoopbackOptions();
   options.max_queued_messages = 64;
   TestServer server(options);
@@ -44,7 +46,7 @@ TEST_CASE("streams whose clients stopped reading do not make the server busy", "
   // second they wait for their clients, not for the server, and are evicted by their own limit.
   std::vector<std::unique_ptr<SmallWindowStalledListener>> stalled;
   for (int i = 0; i < 16; ++i) {
-    stalled.push_back(std::make_unique<SmallWindowStalledListener>(server, "stalled" + std::to_string(i)));
+    stalled.push_back(std::make_unique<SmallWindowStalledListener>(server, "stalled" + std::to_string(i), rpc));
   }
   TestUser sender(server, "sender");
 

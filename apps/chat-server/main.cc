@@ -95,23 +95,23 @@ int main(int argc, char** argv) {
                  "Seconds an address that went beyond --max-reset-rate is refused new connections")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app.add_option("--max-streams", options.max_streams, "Most Listen streams open at once, in total")
+  app.add_option("--max-streams", options.max_streams, "Most Listen and Subscribe streams open at once, in total")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--max-streams-per-address", options.max_streams_per_address,
-                 "Most Listen streams open at once from one source address")
+                 "Most Listen and Subscribe streams open at once from one source address")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--max-streams-per-connection", options.max_streams_per_connection,
-                 "Most Listen streams open at once on one connection")
+                 "Most Listen and Subscribe streams open at once on one connection")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
   app.add_option("--max-queue", options.max_queued_messages,
-                 "Messages queued per Listen stream; a stream that overflows it is evicted")
+                 "Messages queued per Listen or Subscribe stream; a stream that overflows it is evicted")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--max-lag", max_lag,
-                 "Seconds a message may wait in a Listen stream's queue; a stream that lags longer is evicted")
+                 "Seconds a message may wait in a stream's queue; a stream that lags longer is evicted")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--registration-grace", registration_grace,

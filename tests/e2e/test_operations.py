@@ -83,9 +83,13 @@ class ReflectionTest(unittest.TestCase):
                 chat_file = next(f for f in files if f.package == "chat")
                 service = next(s for s in chat_file.service if s.name == "Chat")
                 self.assertEqual(sorted(m.name for m in service.method),
-                                 ["AddUser", "History", "Leave", "ListUsers", "Listen", "SendMessage"])
-                listen = next(m for m in service.method if m.name == "Listen")
-                self.assertTrue(listen.server_streaming)
+                                 ["AddUser", "History", "Leave", "ListUsers", "Listen", "SendMessage", "Subscribe"])
+                for streaming in ("Listen", "Subscribe"):
+                    method = next(m for m in service.method if m.name == streaming)
+                    self.assertTrue(method.server_streaming)
+                    self.assertEqual(method.input_type, ".chat.ListenRequest")
+                subscribe = next(m for m in service.method if m.name == "Subscribe")
+                self.assertEqual(subscribe.output_type, ".chat.MessageBatch")
             server.stop()
 
 

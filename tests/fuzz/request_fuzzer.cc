@@ -1,9 +1,12 @@
-// Feeds arbitrary bytes to the server's request parsing, as AddUser, SendMessage, Listen, History
-// and Leave receive them, and the requests that parse to a Room, from three connections with subscribers
-// (two of them from one source address, which may hold one name). The subscribers hold only a few
+// Feeds arbitrary bytes to the server's request parsing, as AddUser, SendMessage, Listen (and
+// Subscribe, whose request is Listen's), History and Leave receive them, and the requests that
+// parse to a Room, from three connections with subscribers (two of them from one source address,
+// which may hold one name). The subscribers hold only a few
 // messages until they read, so every room operation also runs into evictions. Checks that every
 // answer is one the contract allows, that every message reaches exactly the streams it should,
-// from the name it should, and that the room's names are exactly those the answers gave out.
+// from the name it should, and that the room's names are exactly those the answers gave out. A
+// stream reads what waited for it as Subscribe writes it, one MessageBatch made of the messages'
+// shared encodings, which must read back as those messages, in order.
 //
 // Input: a sequence of operations, each a selector byte (which operation, from which connection),
 // a length byte and that many bytes of request (for a read, the bytes are ignored).
@@ -25,10 +28,12 @@
 #include "fuzz_check.h"
 #include "room/room.h"
 #include "wire/wire.h"
+#include "wire/wire_batch.h"
 
 namespace {
 
-// A stream that holds kCapacity messages until its client reads them (Read()).
+// A stream that holds kCapacity messages until its client reads them (Read()), the way Subscribe
+// sends them: all in one batch.
 class RecordingSubscriber final : public chat::Subscriber {
  public:
   static constexpr std::size_t kCapacity = 4;
@@ -46,7 +51,24 @@ class RecordingSubscriber final : public chat::Subscriber {
     FUZZ_CHECK(reason.code() == chat::StatusCode::kResourceExhausted || reason.code() == chat::StatusCode::kOk);
     closed = true;
   }
-  void Read() { unread = 0; }
+  void Read() {
+    const std::size_t first = received.size() - unread;
+    chat::WireBatch batch;
+    for (std::size_t k = first; k < received.size(); ++k) {
+      FUZZ_CHECK(batch.Fits(received[k]->wire->bytes()));  // a few short messages reach no cap
+      batch.Add(received[k]->wire->bytes());
+    }
+    grpc::ByteBuffer bytes = batch.Buffer();
+    chat::MessageBatch parsed;
+    FUZZ_CHECK(chat::ParseRequest(&bytes, &parsed).ok());
+    FUZZ_CHECK(static_cast<std::size_t>(parsed.messages_size()) == unread);
+    for (std::size_t k = 0; k < unread; ++k) {
+      chat::Message expected;
+      chat::ToWire(*received[first + k], &expected);
+      FUZZ_CHECK(parsed.messages(static_cast<int>(k)).SerializeAsString() == expected.SerializeAsString());
+    }
+    unread = 0;
+  }
 
   std::vector<chat::MessagePtr> received;
   std::size_t unread = 0;
@@ -74,6 +96,7 @@ struct World {
     options.max_address_rate = 0;
     options.max_registration_rate = 0;
     options.max_names_per_address = 1;
+    options.encode = chat::EncodeForWire;  // as the server does, for the batches Read() makes
     return options;
   }
 

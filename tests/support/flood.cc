@@ -4,11 +4,12 @@
 
 namespace chat::testing {
 
-StalledListener::StalledListener(const TestServer& server, const std::string& name) : chat(server.address()) {
+StalledListener::StalledListener(const TestServer& server, const std::string& name, StreamRpc rpc)
+    : chat(server.address()) {
   MessageResponse registered;
   REQUIRE(chat.AddUser(name, &registered).ok());
   INFO(registered.msg() + " / " + registered.session()); REQUIRE(registered.code() == MessageResponse::ADDED);
-  reader = chat.stub().Listen(&context, ListenRequest());
+  reader = std::make_unique<StreamReader>(chat.stub(), &context, rpc);
   reader->WaitForInitialMetadata();
 }
 

@@ -11,18 +11,19 @@
 #include <grpcpp/support/sync_stream.h>
 
 #include "support/raw_chat.h"
+#include "support/stream_reader.h"
 #include "support/test_server.h"
 
 namespace chat::testing {
 
-// A user whose client opened its stream and then stopped reading: the client of somebody who
-// walked away, or of a machine that cannot keep up.
+// A user whose client opened its stream (Listen, or Subscribe) and then stopped reading: the client
+// of somebody who walked away, or of a machine that cannot keep up.
 struct StalledListener {
-  StalledListener(const TestServer& server, const std::string& name);
+  StalledListener(const TestServer& server, const std::string& name, StreamRpc rpc = StreamRpc::kListen);
 
   RawChat chat;
   grpc::ClientContext context;
-  std::unique_ptr<grpc::ClientReader<Message>> reader;
+  std::unique_ptr<StreamReader> reader;
 };
 
 // What a flood sent, and what each reader saw of it.

@@ -72,13 +72,13 @@ grpc::Status RawChat::History(std::uint64_t before_id, std::uint32_t limit, Mess
   return stub_->History(NewContext().get(), request, response);
 }
 
-grpc::Status RawChat::RefusedListen(const ListenRequest& request) {
+grpc::Status RawChat::RefusedListen(const ListenRequest& request, StreamRpc rpc) {
   const std::unique_ptr<grpc::ClientContext> context = NewContext();
-  const auto reader = stub_->Listen(context.get(), request);
+  StreamReader stream(*stub_, context.get(), rpc, request);
   Message message;
-  while (reader->Read(&message)) {
+  while (stream.Read(&message)) {
   }
-  return reader->Finish();
+  return stream.Finish();
 }
 
 }  // namespace chat::testing

@@ -11,6 +11,7 @@
 #include <grpcpp/generic/generic_stub.h>
 
 #include "chat.grpc.pb.h"
+#include "support/stream_reader.h"
 
 namespace chat::testing {
 
@@ -27,8 +28,8 @@ class RawChat {
   grpc::Status Send(const std::string& text, const std::string& claimed_name);
   grpc::Status Leave(MessageResponse* response);
   grpc::Status History(std::uint64_t before_id, std::uint32_t limit, MessageList* response);
-  // The status a Listen with `request` ends with when the server refuses it at once.
-  grpc::Status RefusedListen(const ListenRequest& request);
+  // The status a stream of `rpc` with `request` ends with when the server refuses it at once.
+  grpc::Status RefusedListen(const ListenRequest& request, StreamRpc rpc = StreamRpc::kListen);
 
   // A context for one call of this client: the session's metadata, and a deadline.
   std::unique_ptr<grpc::ClientContext> NewContext() const;

@@ -27,10 +27,11 @@ std::unique_ptr<Chat::Stub> SmallWindowStub(const TestServer& server) {
   return Chat::NewStub(NewConnection(server.address(), "", arguments));
 }
 
-SmallWindowStalledListener::SmallWindowStalledListener(const TestServer& server, const std::string& name)
+SmallWindowStalledListener::SmallWindowStalledListener(const TestServer& server, const std::string& name,
+                                                       StreamRpc rpc)
     : stub(SmallWindowStub(server)) {
   if (!name.empty()) Register(*stub, name);
-  reader = stub->Listen(&context, ListenRequest());
+  reader = std::make_unique<StreamReader>(*stub, &context, rpc);
   reader->WaitForInitialMetadata();
 }
 

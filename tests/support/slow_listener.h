@@ -16,6 +16,7 @@
 #include <grpcpp/support/sync_stream.h>
 
 #include "chat.grpc.pb.h"
+#include "support/stream_reader.h"
 #include "support/test_server.h"
 
 namespace chat::testing {
@@ -26,11 +27,11 @@ std::unique_ptr<Chat::Stub> SmallWindowStub(const TestServer& server);
 // A client that opened its stream and then stopped reading, like StalledListener, on a small window:
 // some twenty messages of 3000 bytes fill it. Registered as `name`, or not at all when it is empty.
 struct SmallWindowStalledListener {
-  SmallWindowStalledListener(const TestServer& server, const std::string& name);
+  SmallWindowStalledListener(const TestServer& server, const std::string& name, StreamRpc rpc = StreamRpc::kListen);
 
   std::unique_ptr<Chat::Stub> stub;
   grpc::ClientContext context;
-  std::unique_ptr<grpc::ClientReader<Message>> reader;
+  std::unique_ptr<StreamReader> reader;
 };
 
 // A user whose client reads its stream at a steady pace, on a small window: a person behind a slow

@@ -70,17 +70,17 @@ struct ServerOptions {
   double max_reset_burst = 200;
   std::chrono::milliseconds reset_flood_hold{10000};
 
-  // Listen streams open at once: in total, per source address, per connection. Listen beyond any
-  // of them ends at once with RESOURCE_EXHAUSTED. The server counts them itself, so a client that
+  // Listen and Subscribe streams open at once, the two counted together: in total, per source
+  // address, per connection. A stream beyond any of them ends at once with RESOURCE_EXHAUSTED. The server counts them itself, so a client that
   // ignores HTTP/2's stream limit is held to them too.
   std::size_t max_streams = 20000;
   std::size_t max_streams_per_address = 64;
   std::size_t max_streams_per_connection = 16;
 
-  // Messages queued for one Listen stream behind the one being written. A stream whose queue
-  // overflows, or whose oldest queued message has waited longer than max_stream_lag when another
-  // arrives, is ended with RESOURCE_EXHAUSTED and its name freed (if it was the connection's last
-  // stream); nobody else waits for it.
+  // Messages queued for one Listen or Subscribe stream behind the write in flight (a message, or a
+  // batch on Subscribe). A stream whose queue overflows, or whose oldest queued message has waited
+  // longer than max_stream_lag when another arrives, is ended with RESOURCE_EXHAUSTED and its name
+  // freed (if it was the connection's last stream); nobody else waits for it.
   std::size_t max_queued_messages = 1024;
   std::chrono::milliseconds max_stream_lag{30000};
   // How long an ended stream may take to drain the write it has in flight before the server
@@ -132,7 +132,7 @@ using BotHandler = std::function<void(Bot& self, const ChatMessage& message)>;
 struct ServerStats {
   std::size_t users = 0;          // registered names now
   std::size_t subscribers = 0;    // streams subscribed to the room now
-  std::size_t streams = 0;        // Listen calls being served now, ending ones included
+  std::size_t streams = 0;        // Listen and Subscribe calls being served now, ending ones included
   std::uint64_t messages = 0;     // chat and direct messages accepted
   std::uint64_t deliveries = 0;   // messages written to streams
   std::uint64_t evictions = 0;    // streams ended for falling behind

@@ -30,7 +30,10 @@ std::shared_ptr<grpc::Channel> MakeChannel(const ClientOptions& options) {
 }  // namespace
 
 ClientCore::ClientCore(ClientOptions options)
-    : options_(std::move(options)), channel_(MakeChannel(options_)), stub_(Chat::NewStub(channel_)) {}
+    : options_(std::move(options)),
+      channel_(MakeChannel(options_)),
+      stub_(Chat::NewStub(channel_)),
+      generic_stub_(std::make_unique<grpc::GenericStub>(channel_)) {}
 
 std::string ClientCore::session() const {
   std::lock_guard<std::mutex> lock(mu_);

@@ -1,7 +1,9 @@
-// What a Client and its Listen streams share: the connection, its stub, and the session token.
+// What a Client and its streams share: the connection, its stubs, the session token, and which RPC
+// its streams use.
 #ifndef CHAT_SRC_CLIENT_CLIENT_CORE_H_
 #define CHAT_SRC_CLIENT_CLIENT_CORE_H_
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -9,6 +11,7 @@
 
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
+#include <grpcpp/generic/generic_stub.h>
 
 #include "chat.grpc.pb.h"
 #include "chat/client.h"
@@ -21,7 +24,8 @@ namespace chat {
 // freed) after the Client is gone. The last reference may be dropped on the owner's thread or a
 // Subscription's resume thread, never on a gRPC thread (see subscription.h).
 //
-// Thread-safe: the options, channel and stub never change; mu_ guards session_.
+// Thread-safe: the options, channel and stubs never change; mu_ guards session_;
+// subscribe_unimplemented_ is atomic and only ever goes from false to true.
 class ClientCore {
  public:
   // The metadata that carries the session token on every call (docs/protocol.md, "Sessions").
@@ -35,6 +39,13 @@ class ClientCore {
   const ClientOptions& options() const { return options_; }
   grpc::Channel& channel() { return *channel_; }
   Chat::Stub& stub() { return *stub_; }
+  // For the streams, which read bytes (client_listen_call.h).
+  grpc::GenericStub& generic_stub() { return *generic_stub_; }
+
+  // Whether the server answered Subscribe UNIMPLEMENTED (a server older than it): the streams of this
+  // client then use Listen, from then on, rather than ask again each time.
+  bool subscribe_unimplemented() const { return subscribe_unimplemented_.load(); }
+  void FallBackToListen() { subscribe_unimplemented_.store(true); }
 
   // The kept token; empty when there is no session.
   std::string session() const;
@@ -68,6 +79,8 @@ class ClientCore {
   const ClientOptions options_;
   const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<Chat::Stub> stub_;
+  const std::unique_ptr<grpc::GenericStub> generic_stub_;
+  std::atomic<bool> subscribe_unimplemented_{false};
 
   mutable std::mutex mu_;
   std::string session_;

@@ -3,23 +3,40 @@
 #include <charconv>
 #include <utility>
 
+#include <grpcpp/impl/codegen/proto_utils.h>
+
 #include "client/client_core.h"
 #include "common/thread_annotations.h"
 #include "wire/wire.h"
 
 namespace chat {
+namespace {
 
-ClientListenCall::ClientListenCall(ListenRequest request, Handlers handlers)
-    : request_(std::move(request)), handlers_(std::move(handlers)) {}
+const char* MethodOf(ClientListenCall::Rpc rpc) {
+  return rpc == ClientListenCall::Rpc::kSubscribe ? "/chat.Chat/Subscribe" : "/chat.Chat/Listen";
+}
 
-Status ClientListenCall::Start(Chat::Stub* stub, const std::string& session, std::chrono::milliseconds timeout) {
+// Parses a response as the generated stub would have.
+template <class Response>
+bool Parse(grpc::ByteBuffer* bytes, Response* into) {
+  return grpc::SerializationTraits<Response>::Deserialize(bytes, into).ok();
+}
+
+}  // namespace
+
+ClientListenCall::ClientListenCall(Rpc rpc, ListenRequest request, Handlers handlers)
+    : rpc_(rpc), request_(Serialize(request)), handlers_(std::move(handlers)) {}
+
+Status ClientListenCall::Start(grpc::GenericStub* stub, const std::string& session,
+                               std::chrono::milliseconds timeout) {
   if (!session.empty()) context_.AddMetadata(ClientCore::kSessionMetadata, session);
   {
     std::lock_guard<std::mutex> lock(mu_);
     holding_ = true;
   }
   HandOff(this);
-  stub->async()->Listen(&context_, &request_, this);
+  stub->PrepareBidiStreamingCall(&context_, MethodOf(rpc_), grpc::StubOptions(), this);
+  StartWriteLast(&request_, grpc::WriteOptions());
   AddHold();
   StartCall();
 
@@ -84,23 +101,50 @@ void ClientListenCall::OnReadDone(bool ok) {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;  // the owner is cancelling; OnDone follows
   }
-  handlers_.message(incoming_);
+  if (!HandOn()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      unreadable_ = true;
+    }
+    context_.TryCancel();  // OnDone follows, and tells why
+    return;
+  }
   HandOff(this);
   StartRead(&incoming_);
+}
+
+// The request's write needs nothing more: a failed one ends the call, and OnDone follows.
+void ClientListenCall::OnWriteDone(bool /*ok*/) { TakeOver(this); }
+
+bool ClientListenCall::HandOn() {
+  if (rpc_ == Rpc::kListen) {
+    Message message;
+    if (!Parse(&incoming_, &message)) return false;
+    handlers_.message(message);
+    return true;
+  }
+  MessageBatch batch;
+  if (!Parse(&incoming_, &batch)) return false;
+  for (const Message& message : batch.messages()) handlers_.message(message);
+  return true;
 }
 
 void ClientListenCall::OnDone(const grpc::Status& status) {
   TakeOver(this);
   bool ended_by_itself = false;
+  Status ended;
   {
     std::lock_guard<std::mutex> lock(mu_);
     ended_by_itself = phase_ == Phase::kOpen && !stopping_;
+    // Cancelled by us for a message that did not parse: say so, not CANCELLED.
+    ended = unreadable_ ? Status(StatusCode::kInternal, "the server sent a message that does not parse")
+                        : FromGrpcStatus(status);
   }
-  if (ended_by_itself) handlers_.ended(FromGrpcStatus(status));
+  if (ended_by_itself) handlers_.ended(ended);
 
   // The last act: once mu_ is released the owner may free this object, so notify under the lock.
   std::lock_guard<std::mutex> lock(mu_);
-  end_status_ = FromGrpcStatus(status);
+  end_status_ = ended;
   phase_ = Phase::kEnded;
   phase_changed_.notify_all();
 }

@@ -41,18 +41,13 @@ Status Subscription::Impl::Start() {
   ListenRequest request;
   request.set_after_id(from_.after_id);
   request.set_history(from_.history);
-  const std::string session = core_->session();
-  std::unique_ptr<ClientListenCall> call = NewCall(std::move(request), session);
-  const Status started = call->Start(&core_->stub(), session, core_->options().rpc_timeout);
-  if (!started.ok()) {
-    if (started.code() == StatusCode::kUnauthenticated) core_->ForgetSession(session);
-    return started;
-  }
-  replayed_ = call->replayed();
-  ClientListenCall* open = call.get();
+  Result<std::unique_ptr<ClientListenCall>> started = StartCall(request, core_->session());
+  if (!started.ok()) return started.status();
+  replayed_ = (*started)->replayed();
+  ClientListenCall* open = started->get();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    call_ = std::move(call);
+    call_ = std::move(started).value();
   }
   open->Open();
   return Status::Ok();
@@ -71,11 +66,39 @@ void Subscription::Impl::Stop() {
   if (call_) call_->Stop();
 }
 
-std::unique_ptr<ClientListenCall> Subscription::Impl::NewCall(ListenRequest request, const std::string& session) {
+std::unique_ptr<ClientListenCall> Subscription::Impl::NewCall(ClientListenCall::Rpc rpc, const ListenRequest& request,
+                                                              const std::string& session) {
   ClientListenCall::Handlers handlers;
   handlers.message = [this](const Message& message) { Deliver(message); };
   handlers.ended = [this, session](const Status& status) { CallEnded(status, session); };
-  return std::make_unique<ClientListenCall>(std::move(request), std::move(handlers));
+  return std::make_unique<ClientListenCall>(rpc, request, std::move(handlers));
+}
+
+Result<std::unique_ptr<ClientListenCall>> Subscription::Impl::StartCall(const ListenRequest& request,
+                                                                        const std::string& session) {
+  while (true) {
+    const auto rpc =
+        core_->subscribe_unimplemented() ? ClientListenCall::Rpc::kListen : ClientListenCall::Rpc::kSubscribe;
+    std::unique_ptr<ClientListenCall> call = NewCall(rpc, request, session);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return Status(StatusCode::kCancelled, "the subscription was destroyed");
+      attempt_ = call.get();
+    }
+    const Status started = call->Start(&core_->generic_stub(), session, core_->options().rpc_timeout);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      attempt_ = nullptr;
+    }
+    if (started.ok()) return call;
+    // A server that predates Subscribe: it serves Listen, which carries the same stream.
+    if (started.code() == StatusCode::kUnimplemented && rpc == ClientListenCall::Rpc::kSubscribe) {
+      core_->FallBackToListen();
+      continue;
+    }
+    if (started.code() == StatusCode::kUnauthenticated) core_->ForgetSession(session);
+    return started;
+  }
 }
 
 void Subscription::Impl::Deliver(const Message& message) {
@@ -157,21 +180,10 @@ Result<std::unique_ptr<ClientListenCall>> Subscription::Impl::Resume(Status reas
     if (session.empty()) return Status(StatusCode::kUnauthenticated, "the session is over; register again");
     ListenRequest request;
     request.set_after_id(std::max(from_.after_id, last_id_.load()));
-    std::unique_ptr<ClientListenCall> call = NewCall(std::move(request), session);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) return Status(StatusCode::kCancelled, "the subscription was destroyed");
-      attempt_ = call.get();
-    }
-    const Status started = call->Start(&core_->stub(), session, core_->options().rpc_timeout);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      attempt_ = nullptr;
-    }
-    if (started.ok()) return call;
-    if (started.code() == StatusCode::kUnauthenticated) core_->ForgetSession(session);
-    if (!IsTransient(started)) return started;
-    last = started;
+    Result<std::unique_ptr<ClientListenCall>> started = StartCall(request, session);
+    if (started.ok()) return started;
+    if (!IsTransient(started.status())) return started.status();
+    last = started.status();
 
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());

@@ -1,5 +1,10 @@
-// The client side of one Listen stream across its calls: the first, and after a lost connection the
-// ones that resume it.
+// The client side of one stream across its calls: the first, and after a lost connection the ones
+// that resume it.
+//
+// Each call is a Subscribe, which brings the messages waiting on the server in batches, or, once
+// the server answered Subscribe UNIMPLEMENTED (an older libchat server), a Listen: the ClientCore
+// remembers that for every stream of its Client, and the call that met the answer is made again at
+// once as a Listen. Either way the handlers get the same messages, one at a time, in order.
 #ifndef CHAT_SRC_CLIENT_SUBSCRIPTION_H_
 #define CHAT_SRC_CLIENT_SUBSCRIPTION_H_
 
@@ -63,7 +68,12 @@ class Subscription::Impl {
   std::uint64_t last_id() const { return last_id_.load(); }
 
  private:
-  std::unique_ptr<ClientListenCall> NewCall(ListenRequest request, const std::string& session);
+  std::unique_ptr<ClientListenCall> NewCall(ClientListenCall::Rpc rpc, const ListenRequest& request,
+                                            const std::string& session);
+  // Starts a call for `request` with `session` and waits until the server accepted it, within the
+  // client's rpc_timeout (Subscribe, then Listen if it must fall back, each within it). Forgets the
+  // session when the server says it is over. Stop() cancels it meanwhile.
+  Result<std::unique_ptr<ClientListenCall>> StartCall(const ListenRequest& request, const std::string& session);
   void Deliver(const Message& message);
   void CallEnded(const Status& status, const std::string& session);
   bool Resumable(const Status& status) const;

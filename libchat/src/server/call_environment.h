@@ -24,7 +24,8 @@ namespace chat {
 // themselves, so that a request gRPC cannot parse (a string that is not UTF-8, say) is answered
 // INVALID_ARGUMENT by the server instead of INTERNAL by gRPC.
 using ChatService = Chat::WithRawMethod_SendMessage<Chat::WithRawMethod_Listen<Chat::WithRawMethod_AddUser<
-    Chat::WithRawMethod_ListUsers<Chat::WithRawMethod_History<Chat::WithRawMethod_Leave<Chat::Service>>>>>>;
+    Chat::WithRawMethod_ListUsers<Chat::WithRawMethod_History<Chat::WithRawMethod_Leave<
+        Chat::WithRawMethod_Subscribe<Chat::Service>>>>>>>;
 
 // grpc.health.v1.Health, served raw the same way (health_check_call.h, health_watch_call.h).
 using HealthService = grpc::health::v1::Health::WithRawMethod_Check<
@@ -33,9 +34,10 @@ using HealthService = grpc::health::v1::Health::WithRawMethod_Check<
 // Counters the call objects keep for Server::stats().
 struct CallCounters {
   std::atomic<std::uint64_t> calls{0};       // calls arrived, of every RPC
-  std::atomic<std::uint64_t> deliveries{0};  // messages written to Listen streams
-  std::atomic<std::size_t> listen_calls{0};  // Listen calls arrived and not yet freed
-  std::atomic<std::int64_t> queued_messages{0};  // in the Listen streams' live queues, all together
+  // Listen and Subscribe both count here: they are one kind of stream (listen_call.h).
+  std::atomic<std::uint64_t> deliveries{0};  // messages written to streams (each message of a batch)
+  std::atomic<std::size_t> listen_calls{0};  // Listen and Subscribe calls arrived and not yet freed
+  std::atomic<std::int64_t> queued_messages{0};  // in the streams' live queues, all together
 };
 
 // What every call object on one completion queue works with. All pointers outlive every call

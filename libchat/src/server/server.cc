@@ -256,8 +256,9 @@ Status Server::Impl::Start() {
   builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_DEFLATE, false);
   builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_GZIP, false);
   builder.AddChannelArgument(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0);
-  // The room counts Listen streams per connection itself (a client that never acknowledges
-  // SETTINGS is not held to this); this tells well-behaved clients the limit, unary calls included.
+  // The room counts Listen and Subscribe streams per connection itself (a client that never
+  // acknowledges SETTINGS is not held to this); this tells well-behaved clients the limit, unary
+  // calls included.
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              static_cast<int>(options_.max_streams_per_connection) + kUnaryCallsPerConnection);
   // gRPC sets SO_REUSEPORT by default, which would let a second server share a port in use.
@@ -302,7 +303,8 @@ Status Server::Impl::Start() {
     for (int i = 0; i < kRequestsPerQueue; ++i) {
       AddUserCall::Spawn(env);
       SendMessageCall::Spawn(env);
-      ListenCall::Spawn(env);
+      ListenCall::Spawn(env, ListenCall::Framing::kMessage);
+      ListenCall::Spawn(env, ListenCall::Framing::kBatch);  // Subscribe
       ListUsersCall::Spawn(env);
       HistoryCall::Spawn(env);
       LeaveCall::Spawn(env);

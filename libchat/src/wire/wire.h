@@ -18,14 +18,16 @@ namespace chat {
 void ToWire(const ChatMessage& message, Message* out);
 ChatMessage FromWire(const Message& message);
 
-// A chat.Message encoded once for every Listen stream that sends it. Its bytes sit in one
-// reference-counted slice, so a stream's write takes a reference to them, never a copy.
+// A chat.Message encoded once for every Listen and Subscribe stream that sends it. Its bytes sit in
+// one reference-counted slice, so a stream's write takes a reference to them, never a copy.
 class WireMessage final {
  public:
   explicit WireMessage(const ChatMessage& message);
 
   // A buffer for one Write. Safe from any thread: it only adds a reference to the slice.
   grpc::ByteBuffer Buffer() const { return grpc::ByteBuffer(&bytes_, 1); }
+  // The encoded message, for a batch of several (wire_batch.h). Copying the slice adds a reference.
+  const grpc::Slice& bytes() const { return bytes_; }
 
  private:
   const grpc::Slice bytes_;

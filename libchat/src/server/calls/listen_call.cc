@@ -7,18 +7,25 @@
 
 #include "server/caller.h"
 #include "wire/wire.h"
+#include "wire/wire_batch.h"
 
 namespace chat {
 
-void ListenCall::Spawn(const CallEnvironment& env) {
-  auto* call = new ListenCall(env);
+void ListenCall::Spawn(const CallEnvironment& env, Framing framing) {
+  auto* call = new ListenCall(env, framing);
   // Must precede the request; its tag comes back only if a call actually arrives.
   call->context_.AsyncNotifyWhenDone(call->on_done_.tag());
-  env.service->RequestListen(&call->context_, &call->request_bytes_, &call->writer_, env.queue, env.queue,
-                             call->on_request_.tag());
+  if (framing == Framing::kBatch) {
+    env.service->RequestSubscribe(&call->context_, &call->request_bytes_, &call->writer_, env.queue, env.queue,
+                                  call->on_request_.tag());
+  } else {
+    env.service->RequestListen(&call->context_, &call->request_bytes_, &call->writer_, env.queue, env.queue,
+                               call->on_request_.tag());
+  }
 }
 
-ListenCall::ListenCall(const CallEnvironment& env) : env_(env), writer_(&context_) {}
+ListenCall::ListenCall(const CallEnvironment& env, Framing framing)
+    : env_(env), framing_(framing), writer_(&context_) {}
 
 ListenCall::~ListenCall() {
   if (state_ != State::kWaitingForCall) env_.counters->listen_calls.fetch_sub(1, std::memory_order_relaxed);
@@ -29,7 +36,7 @@ void ListenCall::OnRequest(bool ok) {
     delete this;
     return;
   }
-  Spawn(env_);
+  Spawn(env_, framing_);
   env_.counters->calls.fetch_add(1, std::memory_order_relaxed);
   env_.counters->listen_calls.fetch_add(1, std::memory_order_relaxed);
   peer_ = context_.peer();
@@ -42,7 +49,7 @@ void ListenCall::OnRequest(bool ok) {
 
   ListenRequest request;
   if (grpc::Status parsed = ParseRequest(&request_bytes_, &request); !parsed.ok()) {
-    env_.metrics->RecordAnswer(Rpc::kListen, parsed.error_code());
+    env_.metrics->RecordAnswer(rpc(), parsed.error_code());
     std::lock_guard<std::mutex> lock(mu_);
     finish_status_ = parsed;
     FinishLocked();
@@ -58,7 +65,7 @@ void ListenCall::OnRequest(bool ok) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!subscribed.ok()) {
     finish_status_ = ToGrpcStatus(subscribed.status());
-    env_.metrics->RecordAnswer(Rpc::kListen, finish_status_->error_code());
+    env_.metrics->RecordAnswer(rpc(), finish_status_->error_code());
     FinishLocked();
     return;
   }
@@ -141,11 +148,13 @@ void ListenCall::OnWriteDone(bool ok) {
   std::unique_lock<std::mutex> lock(mu_);
   write_in_flight_ = false;
   RecountLocked(SteadyTime());  // a write came back: not stalled, whatever the time
-  if (ok && std::exchange(writing_message_, false)) {
-    env_.counters->deliveries.fetch_add(1, std::memory_order_relaxed);
-    if (live_accepted_at_) env_.metrics->RecordFanOut(std::chrono::steady_clock::now() - *live_accepted_at_);
+  if (ok && writing_messages_ > 0) {  // deliveries count messages, whatever the batches
+    env_.counters->deliveries.fetch_add(writing_messages_, std::memory_order_relaxed);
+    const SteadyTime now = std::chrono::steady_clock::now();
+    for (const SteadyTime accepted_at : live_accepted_at_) env_.metrics->RecordFanOut(now - accepted_at);
   }
-  live_accepted_at_.reset();
+  writing_messages_ = 0;
+  live_accepted_at_.clear();  // keeps its capacity for the next write
   if (!ok) {  // the stream is broken: the client is gone, and the done notification will follow
     state_ = State::kFinishing;
     DropQueueLocked();
@@ -211,22 +220,43 @@ void ListenCall::WatchForStallLocked() {
 }
 
 void ListenCall::WriteNextLocked() {
-  if (write_in_flight_ || (replay_.empty() && queue_.empty())) return;
-  std::deque<MessagePtr>& source = replay_.empty() ? queue_ : replay_;
-  const grpc::ByteBuffer bytes = source.front()->wire->Buffer();
-  // Replayed messages are old: their age is not the fan-out's latency.
-  if (&source == &queue_) live_accepted_at_ = source.front()->accepted_at;
-  source.pop_front();
-  // With more queued, let gRPC hold this one back and send it with the next: several messages
-  // then leave in one system call. The last of the queue goes out at once.
+  if (write_in_flight_ || !HasWaitingLocked()) return;
+  const grpc::ByteBuffer bytes = TakeWriteLocked();
+  // With more waiting, let gRPC hold this write back and send it with the next: several then leave
+  // in one system call. The last of the queue goes out at once. (A batch leaves more behind only
+  // when it reached a cap.)
   grpc::WriteOptions options;
-  if (!replay_.empty() || !queue_.empty()) options.set_buffer_hint();
+  if (HasWaitingLocked()) options.set_buffer_hint();
   write_in_flight_ = true;
   write_started_ = std::chrono::steady_clock::now();
   RecountLocked(write_started_);
-  writing_message_ = true;
   ++outstanding_;
   writer_.Write(bytes, options, on_write_done_.tag());
+}
+
+grpc::ByteBuffer ListenCall::TakeWriteLocked() {
+  if (framing_ == Framing::kMessage) {
+    writing_messages_ = 1;
+    return PopFrontLocked()->wire->Buffer();
+  }
+  // Whatever waits goes now, however little: a batch is never held back to fill up.
+  WireBatch batch;
+  while (HasWaitingLocked() && batch.Fits(FrontLocked().wire->bytes())) batch.Add(PopFrontLocked()->wire->bytes());
+  writing_messages_ = batch.messages();
+  return batch.Buffer();
+}
+
+const SequencedMessage& ListenCall::FrontLocked() const {
+  return replay_.empty() ? *queue_.front() : *replay_.front();
+}
+
+MessagePtr ListenCall::PopFrontLocked() {
+  std::deque<MessagePtr>& source = replay_.empty() ? queue_ : replay_;
+  MessagePtr message = std::move(source.front());
+  source.pop_front();
+  // Replayed messages are old: their age is not the fan-out's latency.
+  if (&source == &queue_) live_accepted_at_.push_back(message->accepted_at);
+  return message;
 }
 
 void ListenCall::FinishLocked() {

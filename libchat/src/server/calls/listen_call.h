@@ -1,9 +1,14 @@
-// Listen: one server-streaming call, and the room's Subscriber for it.
+// Listen and Subscribe: one server-streaming call, and the room's Subscriber for it. Both RPCs run
+// this one state machine and differ only in their framing, chosen at Spawn: Listen writes one
+// chat.Message per write; Subscribe writes one chat.MessageBatch holding every message waiting
+// (replay first, then live), up to the caps of wire_batch.h, and never waits for more to come.
+// Everything else (the room's limits and eviction, the busy gate, the drain timeout, the statuses,
+// the logging) is the same for both.
 //
 //   kWaitingForCall --request ok--> kSubscribing --room accepts--> kStreaming <--+
 //        |                              |                          |  |  write done: next write
-//        | request !ok                  | request does not parse,  |  +-----------+
-//        v                              | room refuses or closed   |  |
+//        | request !ok                  | request does not parse,  |  +-----------+ (a message, or
+//        v                              | room refuses or closed   |  |             a batch)
 //      freed                            | it while subscribing     |  | Close() by the room (eviction,
 //                                       |                          |  | shutdown), a write in flight
 //                                       |  Close() with no write   |  v
@@ -17,10 +22,10 @@
 //                       freed once every operation came back
 //
 // Operations outstanding at once: the done notification (from the moment the call arrives until
-// it ends), at most one write or initial-metadata send, at most one Finish, at most one drain
-// alarm, at most one stall alarm (armed while messages wait behind a write in flight, so that the
-// busy gate learns of a client that stopped reading; busy_gate.h), and at most one turn asked of
-// the write scheduler.
+// it ends), at most one write (of one message or one batch) or initial-metadata send, at most one
+// Finish, at most one drain alarm, at most one stall alarm (armed while messages wait behind a
+// write in flight, so that the busy gate learns of a client that stopped reading; busy_gate.h),
+// and at most one turn asked of the write scheduler.
 // outstanding_ counts them; the object frees itself when the count falls to zero, never on the
 // done notification alone. The room forgets the call before it is freed: the done notification
 // calls Room::Unsubscribe unless the room already dropped it by calling Close().
@@ -30,15 +35,17 @@
 // the room calls Deliver and Close from any thread with its own lock held. mu_ guards every field
 // below it. Lock order is Room::mu_, then mu_, then the scheduler's, so no code here calls the
 // Room while holding mu_. Writes start on completion-queue threads only, except a Finish after
-// Close().
+// Close(). A batch is put together under mu_ by the thread that starts its write: it only takes
+// references to the messages' slices.
 #ifndef CHAT_SRC_SERVER_CALLS_LISTEN_CALL_H_
 #define CHAT_SRC_SERVER_CALLS_LISTEN_CALL_H_
 
+#include <cstddef>
 #include <deque>
-#include <vector>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <grpcpp/alarm.h>
 #include <grpcpp/server_context.h>
@@ -47,14 +54,22 @@
 #include "room/room.h"
 #include "server/busy_gate.h"
 #include "server/call_environment.h"
+#include "server/metrics/call_metrics.h"
 #include "server/operation.h"
 
 namespace chat {
 
 class ListenCall final : public Subscriber, public WriteTurn {
  public:
-  // Creates a call object waiting for the next Listen on env.queue; it frees itself.
-  static void Spawn(const CallEnvironment& env);
+  // What one write of the stream carries.
+  enum class Framing {
+    kMessage,  // Listen: one chat.Message
+    kBatch,    // Subscribe: a chat.MessageBatch of every message waiting, up to the caps
+  };
+
+  // Creates a call object waiting for the next call on env.queue of the RPC `framing` serves
+  // (Listen or Subscribe); it frees itself.
+  static void Spawn(const CallEnvironment& env, Framing framing);
 
   // Subscriber: called by the room with its lock held. Deliver only queues; the writing starts on
   // the thread of its connection's write scheduler (write_scheduler.h).
@@ -71,12 +86,12 @@ class ListenCall final : public Subscriber, public WriteTurn {
   enum class State {
     kWaitingForCall,  // RequestListen pending
     kSubscribing,     // the call arrived; joining the room. Deliveries queue up, nothing is written
-    kStreaming,       // writing the queue, one message at a time
+    kStreaming,       // writing the queue, one message or one batch at a time
     kDraining,        // ending with finish_status_ once the write in flight comes back
     kFinishing,       // Finish sent, or the stream broke: waiting for the last completions
   };
 
-  explicit ListenCall(const CallEnvironment& env);
+  ListenCall(const CallEnvironment& env, Framing framing);
   ~ListenCall() override;
 
   void OnRequest(bool ok);
@@ -86,8 +101,18 @@ class ListenCall final : public Subscriber, public WriteTurn {
   void OnDrainDeadline(bool ok);
   void OnStallCheck(bool ok);
 
-  // Starts writing the front of the queue unless a write is in flight or the queue is empty.
+  // The RPC this call serves, for the metrics.
+  Rpc rpc() const { return framing_ == Framing::kBatch ? Rpc::kSubscribe : Rpc::kListen; }
+  // Starts writing what waits, the replay before the live queue, unless a write is in flight or
+  // nothing waits: the front message (Listen), or a batch of as many as the caps allow (Subscribe).
   void WriteNextLocked();
+  // Takes what the next write carries off the queues, and counts it in writing_messages_ and
+  // live_accepted_at_.
+  grpc::ByteBuffer TakeWriteLocked();
+  bool HasWaitingLocked() const { return !replay_.empty() || !queue_.empty(); }
+  // The next message to write, the replay's before the queue's; only while HasWaitingLocked().
+  const SequencedMessage& FrontLocked() const;
+  MessagePtr PopFrontLocked();
   void FinishLocked();
   void StopDrainAlarmLocked();
   // Empties the queue, keeping the busy gate's count right.
@@ -104,6 +129,7 @@ class ListenCall final : public Subscriber, public WriteTurn {
   void EndOperation(std::unique_lock<std::mutex> lock);
 
   const CallEnvironment env_;
+  const Framing framing_;
   grpc::ServerContext context_;
   grpc::ByteBuffer request_bytes_;
   grpc::ServerAsyncWriter<grpc::ByteBuffer> writer_;
@@ -122,14 +148,15 @@ class ListenCall final : public Subscriber, public WriteTurn {
   int outstanding_ = 1;           // the request
   bool write_in_flight_ = false;  // one write at a time per stream
   bool turn_pending_ = false;     // asked the scheduler for a turn, which has not run yet
-  bool writing_message_ = false;  // the write in flight is a message, not the initial metadata
+  std::size_t writing_messages_ = 0;  // messages in the write in flight; 0 for the initial metadata
   bool subscribed_ = false;       // the room holds a pointer to this call
   bool drain_alarm_armed_ = false;
   bool stall_alarm_armed_ = false;
   std::deque<MessagePtr> replay_;  // written before queue_; at most ServerOptions::history_messages + 1
   std::deque<MessagePtr> queue_;  // behind the write in flight; at most options->max_queued_messages
   SteadyTime write_started_;      // of the write in flight
-  std::optional<SteadyTime> live_accepted_at_;  // when the room accepted the message in flight, if live
+  // When the room accepted each live message of the write in flight (replayed ones are not timed).
+  std::vector<SteadyTime> live_accepted_at_;
   bool stalled_ = false;          // as last told to the busy gate
   std::int64_t gate_counted_ = 0;  // queued messages last told to the busy gate
   std::int64_t queued_counted_ = 0;  // queue_.size() last added to CallCounters::queued_messages

@@ -20,6 +20,7 @@ std::string_view RpcName(Rpc rpc) {
     case Rpc::kAddUser: return "AddUser";
     case Rpc::kSendMessage: return "SendMessage";
     case Rpc::kListen: return "Listen";
+    case Rpc::kSubscribe: return "Subscribe";
     case Rpc::kListUsers: return "ListUsers";
     case Rpc::kHistory: return "History";
     case Rpc::kLeave: return "Leave";

@@ -22,7 +22,7 @@
 namespace chat {
 
 // The RPCs counted, each named as its method is on the wire (label `rpc`).
-enum class Rpc { kAddUser, kSendMessage, kListen, kListUsers, kHistory, kLeave, kHealthCheck };
+enum class Rpc { kAddUser, kSendMessage, kListen, kSubscribe, kListUsers, kHistory, kLeave, kHealthCheck };
 inline constexpr std::size_t kRpcs = static_cast<std::size_t>(Rpc::kHealthCheck) + 1;
 std::string_view RpcName(Rpc rpc);
 
@@ -60,7 +60,8 @@ class alignas(64) CallMetrics {
   CallMetrics& operator=(const CallMetrics&) = delete;
 
   // A call of `rpc` was answered with gRPC status `code`; only refusals (any code but OK) are
-  // counted. Unary calls count every answer; Listen only the refusal of a stream, never its end.
+  // counted. Unary calls count every answer; Listen and Subscribe only the refusal of a stream, never
+  // its end.
   void RecordAnswer(Rpc rpc, int code) {
     if (code > 0 && static_cast<std::size_t>(code) < kStatusCodes) {
       refusals_[static_cast<std::size_t>(rpc)][static_cast<std::size_t>(code)].fetch_add(1, std::memory_order_relaxed);

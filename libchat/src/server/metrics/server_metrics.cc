@@ -70,14 +70,15 @@ std::vector<MetricFamily> CollectMetrics(const MetricsSources& sources) {
   std::vector<MetricFamily> families;
 
   families.push_back(Gauge("chat_users", "Registered names.", static_cast<double>(room.users)));
-  families.push_back(Gauge("chat_subscribers", "Listen streams subscribed to the room.",
+  families.push_back(Gauge("chat_subscribers", "Listen and Subscribe streams subscribed to the room.",
                            static_cast<double>(room.subscribers)));
-  families.push_back(Gauge("chat_streams", "Listen calls being served, ending ones included.",
+  families.push_back(Gauge("chat_streams", "Listen and Subscribe calls being served, ending ones included.",
                            static_cast<double>(counters.listen_calls.load(std::memory_order_relaxed))));
   families.push_back(Gauge("chat_sessions", "Sessions, each holding a name.", static_cast<double>(room.sessions)));
   families.push_back(Gauge("chat_sessions_held", "Names held for a session that has no stream.",
                            static_cast<double>(room.held)));
-  families.push_back(Gauge("chat_queued_messages", "Messages waiting in the Listen streams' queues, all together.",
+  families.push_back(Gauge("chat_queued_messages",
+                           "Messages waiting in the Listen and Subscribe streams' queues, all together.",
                            static_cast<double>(counters.queued_messages.load(std::memory_order_relaxed))));
   families.push_back(Gauge("chat_history_messages", "Messages in the kept history.",
                            static_cast<double>(room.history_messages)));
@@ -91,7 +92,8 @@ std::vector<MetricFamily> CollectMetrics(const MetricsSources& sources) {
   }
   families.push_back(Family("chat_messages_accepted_total", "Messages and notices the room accepted, by kind.",
                             MetricType::Counter, std::move(by_kind)));
-  families.push_back(Counter("chat_deliveries_total", "Messages written to Listen streams, replays included.",
+  families.push_back(Counter("chat_deliveries_total",
+                             "Messages written to Listen and Subscribe streams (each of a batch), replays included.",
                              static_cast<double>(counters.deliveries.load(std::memory_order_relaxed))));
   families.push_back(Counter("chat_evictions_total", "Streams and observers ended for falling behind.",
                              static_cast<double>(room.evictions)));
@@ -100,7 +102,8 @@ std::vector<MetricFamily> CollectMetrics(const MetricsSources& sources) {
                             MetricType::Counter,
                             {CounterOf(static_cast<double>(room.participant_floods), {{"limit", "participant"}}),
                              CounterOf(static_cast<double>(room.address_floods), {{"limit", "address"}})}));
-  families.push_back(Counter("chat_sessions_resumed_total", "Listen streams accepted with an after_id.",
+  families.push_back(Counter("chat_sessions_resumed_total",
+                             "Listen and Subscribe streams accepted with an after_id.",
                              static_cast<double>(room.resumes)));
   families.push_back(Counter("chat_replay_gaps_total", "Resumed streams whose replay began with a GAP.",
                              static_cast<double>(room.gaps)));
@@ -135,8 +138,8 @@ std::vector<MetricFamily> CollectMetrics(const MetricsSources& sources) {
                             MetricType::Counter, std::move(refusals)));
 
   families.push_back(Family("chat_fanout_latency_seconds",
-                            "From the room accepting a message to its write to a stream completing, per live "
-                            "message and stream.",
+                            "From the room accepting a message to its write to a stream completing (the write of "
+                            "its batch, on Subscribe), per live message and stream.",
                             MetricType::Histogram, {HistogramOf(fan_out)}));
   std::vector<ClientMetric> durations;
   for (Rpc rpc : kUnaryRpcs) {
