@@ -1,5 +1,6 @@
 #include "process_stats.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -70,23 +71,36 @@ void AddTask(const std::filesystem::path& task, ServerSample& sample) {
 
 std::optional<ServerSample> SampleProcess(pid_t pid) {
   const std::filesystem::path dir = std::filesystem::path("/proc") / std::to_string(pid);
-  if (!CpuSecondsFromStat(dir / "stat")) return std::nullopt;
+  // The process's own stat counts the CPU time of its ended threads too.
+  const std::optional<double> cpu = CpuSecondsFromStat(dir / "stat");
+  if (!cpu) return std::nullopt;
   ServerSample sample;
   std::error_code error;
   for (const auto& task : std::filesystem::directory_iterator(dir / "task", error)) AddTask(task.path(), sample);
+  sample.cpu_seconds = *cpu;
   sample.rss_kb = ReadStatus(dir / "status").rss_kb;
   return sample;
 }
 
 ServerSample SampleThisProcess(std::string_view thread_prefix, bool with_prefix) {
-  ServerSample sample;
+  ServerSample prefixed;
   std::error_code error;
   for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", error)) {
-    const bool has_prefix = ReadFirstLine(task.path() / "comm").rfind(thread_prefix, 0) == 0;
-    if (has_prefix == with_prefix) AddTask(task.path(), sample);
+    if (ReadFirstLine(task.path() / "comm").rfind(thread_prefix, 0) == 0) AddTask(task.path(), prefixed);
   }
-  sample.rss_kb = ReadStatus("/proc/self/status").rss_kb;
-  return sample;
+  prefixed.rss_kb = ReadStatus("/proc/self/status").rss_kb;
+  if (with_prefix) return prefixed;
+  // The others: the whole process, ended threads included (gRPC's callback threads come and go),
+  // less the prefixed threads, which live as long as the process runs the server.
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  ServerSample others;
+  others.cpu_seconds = seconds(usage.ru_utime) + seconds(usage.ru_stime) - prefixed.cpu_seconds;
+  others.voluntary_switches = static_cast<std::uint64_t>(usage.ru_nvcsw) - prefixed.voluntary_switches;
+  others.involuntary_switches = static_cast<std::uint64_t>(usage.ru_nivcsw) - prefixed.involuntary_switches;
+  others.rss_kb = prefixed.rss_kb;
+  return others;
 }
 
 }  // namespace chat::bench

@@ -11,9 +11,9 @@ namespace chat::bench {
 
 // What /proc says about a process, or some of its threads, at one moment.
 //
-// The CPU time and the context switches are sums over the threads alive at that moment: a thread
-// that ended between two samples takes its share with it. The threads that serve and load a
-// chat server live as long as the run, so the sums over a run are what they did.
+// CPU time counts every thread the process ever had. Context switches of another process are summed
+// over the threads alive at that moment (a thread that ended between two samples takes its share
+// with it; a chat-server's threads live as long as it does); of this process, over all of them.
 struct ServerSample {
   double cpu_seconds = 0;        // user + system time used so far
   std::uint64_t rss_kb = 0;      // resident memory now, of the whole process
