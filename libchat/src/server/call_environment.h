@@ -50,7 +50,7 @@ struct CallEnvironment {
   Room* room;
   const ServerOptions* options;
   CallCounters* counters;
-  const WriteSchedulers* schedulers;  // one per queue; a stream writes from its connection's
+  WriteSchedulers* schedulers;  // one per queue; a stream writes from its connection's
   BusyGate* busy_gate;
   CallMetrics* metrics;  // of this queue
 };

@@ -1,7 +1,7 @@
 #include "server/write_scheduler.h"
 
 #include <chrono>
-#include <functional>
+#include <algorithm>
 
 namespace chat {
 
@@ -27,8 +27,31 @@ void WriteScheduler::OnAlarm(bool /*ok*/) {
   for (WriteTurn* call : turns) call->TakeTurn();
 }
 
-WriteScheduler* WriteSchedulers::ForConnection(std::string_view peer) const {
-  return schedulers_[std::hash<std::string_view>{}(peer) % schedulers_.size()].get();
+void WriteSchedulers::Add(grpc::ServerCompletionQueue* queue) {
+  schedulers_.push_back(std::make_unique<WriteScheduler>(queue));
+  std::lock_guard<std::mutex> lock(mu_);
+  streams_.push_back(0);
+}
+
+WriteScheduler* WriteSchedulers::Assign(const std::string& peer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [it, first] = connections_.try_emplace(peer);
+  Assignment& assignment = it->second;
+  if (first) {
+    assignment.scheduler =
+        static_cast<std::size_t>(std::min_element(streams_.begin(), streams_.end()) - streams_.begin());
+  }
+  ++assignment.streams;
+  ++streams_[assignment.scheduler];
+  return schedulers_[assignment.scheduler].get();
+}
+
+void WriteSchedulers::Release(const std::string& peer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto it = connections_.find(peer);
+  if (it == connections_.end()) return;
+  --streams_[it->second.scheduler];
+  if (--it->second.streams == 0) connections_.erase(it);
 }
 
 }  // namespace chat

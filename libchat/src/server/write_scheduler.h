@@ -3,7 +3,8 @@
 
 #include <memory>
 #include <mutex>
-#include <string_view>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <grpcpp/alarm.h>
@@ -62,24 +63,37 @@ class WriteScheduler {
 // gRPC serialises the work of one connection (its transport's combiner): when two threads start
 // writes on streams of one connection at once, one of them waits for the other or hands its work
 // to gRPC's executor threads, a wake-up more. So every stream of one connection, whichever queue
-// its call arrived on, takes its turns from the same scheduler, chosen by the connection's peer
-// address; different connections spread over the queues' threads, which write in parallel.
+// its call arrived on, takes its turns from the same scheduler. A connection's first stream picks
+// the scheduler that has the fewest streams then (a hash of the peer would leave the threads
+// unevenly loaded, and the busier one's last write later); its later streams follow it while any
+// of its streams is open.
 //
-// Threading: Add() before any call uses the set; ForConnection() from any thread after that.
+// Threading: Add() before any call uses the set; Assign() and Release() from any thread after
+// that, under no other lock of the server's. mu_ guards the assignments and counts.
 class WriteSchedulers {
  public:
   WriteSchedulers() = default;
   WriteSchedulers(const WriteSchedulers&) = delete;
   WriteSchedulers& operator=(const WriteSchedulers&) = delete;
 
-  void Add(grpc::ServerCompletionQueue* queue) { schedulers_.push_back(std::make_unique<WriteScheduler>(queue)); }
+  void Add(grpc::ServerCompletionQueue* queue);
 
-  // The scheduler for the streams of the connection `peer` (ServerContext::peer()). At least one
-  // scheduler must have been added.
-  WriteScheduler* ForConnection(std::string_view peer) const;
+  // The scheduler for a new stream of the connection `peer` (ServerContext::peer()). At least one
+  // scheduler must have been added. Every Assign() is matched by one Release() of the same peer
+  // when the stream's call ends.
+  WriteScheduler* Assign(const std::string& peer);
+  void Release(const std::string& peer);
 
  private:
+  struct Assignment {
+    std::size_t scheduler = 0;
+    std::size_t streams = 0;
+  };
+
   std::vector<std::unique_ptr<WriteScheduler>> schedulers_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Assignment> connections_;  // guarded by mu_; connections with streams
+  std::vector<std::size_t> streams_;                         // guarded by mu_; per scheduler
 };
 
 }  // namespace chat

@@ -29,6 +29,7 @@ ListenCall::ListenCall(const CallEnvironment& env, Framing framing)
 
 ListenCall::~ListenCall() {
   if (state_ != State::kWaitingForCall) env_.counters->listen_calls.fetch_sub(1, std::memory_order_relaxed);
+  if (scheduler_ != nullptr) env_.schedulers->Release(peer_);
 }
 
 void ListenCall::OnRequest(bool ok) {
@@ -40,7 +41,7 @@ void ListenCall::OnRequest(bool ok) {
   env_.counters->calls.fetch_add(1, std::memory_order_relaxed);
   env_.counters->listen_calls.fetch_add(1, std::memory_order_relaxed);
   peer_ = context_.peer();
-  scheduler_ = env_.schedulers->ForConnection(peer_);
+  scheduler_ = env_.schedulers->Assign(peer_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     state_ = State::kSubscribing;
