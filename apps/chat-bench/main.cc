@@ -9,13 +9,11 @@
 #include "bench_run.h"
 #include "chat/logging.h"
 #include "chat/process.h"
-#include "load_poller.h"
 #include "report.h"
 #include "resume_run.h"
 #include "stamp.h"
 
 int main(int argc, char** argv) {
-  chat::bench::ChoosePollerForLoad();  // before anything starts gRPC
   chat::bench::BenchOptions options;
   bool json = false;
   bool quiet = false;

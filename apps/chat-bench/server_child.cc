@@ -18,7 +18,7 @@
 
 #include <fmt/format.h>
 
-#include "load_poller.h"
+extern char** environ;
 
 namespace chat::bench {
 namespace {
@@ -94,8 +94,7 @@ Result<std::unique_ptr<ServerChild>> ServerChild::Start(const std::string& binar
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);  // dup2 clears close-on-exec
   pid_t pid = 0;
-  std::vector<char*> environment = ServerEnvironment();
-  const int spawned = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environment.data());
+  const int spawned = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   close(out[1]);
   if (spawned != 0) {
