@@ -1,8 +1,6 @@
 // Listen through a real server: one order for everybody, the slow-consumer policy (the same for
 // Subscribe: those tests run once over each RPC), several streams on one connection.
 #include <future>
-#include <latch>
-#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -18,28 +16,8 @@ TEST_CASE("every subscriber sees the same order over 1000 messages from 4 sender
   std::vector<std::unique_ptr<TestUser>> users;
   for (int i = 0; i < 4; ++i) users.push_back(std::make_unique<TestUser>(server, "user" + std::to_string(i)));
 
-  std::latch start(4);
-  std::vector<std::vector<std::uint64_t>> sent(4);
-  std::vector<std::thread> senders;
-  for (int i = 0; i < 4; ++i) {
-    senders.emplace_back([&, i] {
-      start.arrive_and_wait();
-      for (int n = 0; n < 250; ++n) {
-        Result<std::uint64_t> id = users[i]->client().Send("n" + std::to_string(n));
-        // A server slowed down (under a sanitizer) may answer busy; the order is what is tested here.
-        while (id.status() == Status(StatusCode::kResourceExhausted, "the server is busy; try again in a moment")) {
-          id = users[i]->client().Send("n" + std::to_string(n));
-        }
-        if (id.ok()) sent[i].push_back(*id);
-      }
-    });
-  }
-  for (std::thread& sender : senders) sender.join();
-
-  std::vector<std::uint64_t> all;
-  for (const auto& ids : sent) all.insert(all.end(), ids.begin(), ids.end());
+  const std::vector<std::uint64_t> all = SendTogether(users, 250);
   REQUIRE(all.size() == 1000);
-  std::sort(all.begin(), all.end());
   for (auto& user : users) {
     INFO(user->name());
     CHECK(ChatIds(user->ReadThrough(all.back())) == all);

@@ -4,7 +4,6 @@
 // and limits_test.)
 #include <algorithm>
 #include <chrono>
-#include <latch>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "chat.pb.h"
+#include "support/flood.h"
 #include "support/raw_chat.h"
 #include "support/slow_listener.h"
 #include "support/stream_reader.h"
@@ -68,35 +68,15 @@ TEST_CASE("a Subscribe stream delivers every message once and in order while 4 s
       if (message.msg() == "the end") return;
     }
   });
-  std::latch start(4);
-  std::vector<std::vector<std::uint64_t>> sent(4);
-  std::vector<std::thread> senders;
-  for (int i = 0; i < 4; ++i) {
-    senders.emplace_back([&, i] {
-      start.arrive_and_wait();
-      for (int n = 0; n < 250; ++n) {
-        const std::string text = fmt::format("n{}", n);
-        Result<std::uint64_t> id = users[i]->client().Send(text);
-        // A server slowed down (under a sanitizer) may answer busy; what arrives is tested here.
-        while (id.status() == Status(StatusCode::kResourceExhausted, "the server is busy; try again in a moment")) {
-          id = users[i]->client().Send(text);
-        }
-        if (id.ok()) sent[i].push_back(*id);
-      }
-    });
-  }
-  for (std::thread& sender : senders) sender.join();
+  std::vector<std::uint64_t> all = SendTogether(users, 250);
   const std::uint64_t end = users[0]->Say("the end");
   reading.join();
   if (seen.empty() || seen.back().msg() != "the end") {
     FAIL("the stream ended before the last message: " << stream.Finish().error_message());
   }
 
-  std::vector<std::uint64_t> all;
-  for (const auto& ids : sent) all.insert(all.end(), ids.begin(), ids.end());
   REQUIRE(all.size() == 1000);
-  all.push_back(end);
-  std::sort(all.begin(), all.end());
+  all.push_back(end);  // the last id of all
   // Nothing but the senders' messages was said meanwhile, and all of it went to everybody: the
   // ids the reader saw are those sent, each once, one after another.
   std::vector<std::uint64_t> ids;

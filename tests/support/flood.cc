@@ -1,5 +1,9 @@
 #include "support/flood.h"
 
+#include <algorithm>
+#include <latch>
+#include <thread>
+
 #include <catch2/catch.hpp>
 
 namespace chat::testing {
@@ -11,6 +15,30 @@ StalledListener::StalledListener(const TestServer& server, const std::string& na
   INFO(registered.msg() + " / " + registered.session()); REQUIRE(registered.code() == MessageResponse::ADDED);
   reader = std::make_unique<StreamReader>(chat.stub(), &context, rpc);
   reader->WaitForInitialMetadata();
+}
+
+std::vector<std::uint64_t> SendTogether(const std::vector<std::unique_ptr<TestUser>>& users, int count) {
+  std::latch start(static_cast<std::ptrdiff_t>(users.size()));
+  std::vector<std::vector<std::uint64_t>> sent(users.size());
+  std::vector<std::thread> senders;
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    senders.emplace_back([&, i] {
+      start.arrive_and_wait();
+      for (int n = 0; n < count; ++n) {
+        const std::string text = "n" + std::to_string(n);
+        Result<std::uint64_t> id = users[i]->client().Send(text);
+        while (id.status() == Status(StatusCode::kResourceExhausted, "the server is busy; try again in a moment")) {
+          id = users[i]->client().Send(text);
+        }
+        if (id.ok()) sent[i].push_back(*id);
+      }
+    });
+  }
+  for (std::thread& sender : senders) sender.join();
+  std::vector<std::uint64_t> all;
+  for (const auto& ids : sent) all.insert(all.end(), ids.begin(), ids.end());
+  std::sort(all.begin(), all.end());
+  return all;
 }
 
 Flood FloodUntilEvicted(TestUser& sender, const std::string& name, const std::vector<TestUser*>& readers) {

@@ -37,6 +37,11 @@ struct Flood {
 // not read at all can overflow a queue of more than 16.
 Flood FloodUntilEvicted(TestUser& sender, const std::string& name, const std::vector<TestUser*>& readers);
 
+// Has each of `users` send `count` messages ("n0", "n1", ...) from a thread of its own, all
+// starting together. A send answered busy (a server slowed down under a sanitizer) is sent again;
+// what arrives is what the callers test. Returns the ids of the messages accepted, in order.
+std::vector<std::uint64_t> SendTogether(const std::vector<std::unique_ptr<TestUser>>& users, int count);
+
 // The ids of the chat messages among `messages`.
 std::vector<std::uint64_t> ChatIds(const std::vector<ChatMessage>& messages);
 
