@@ -59,9 +59,8 @@ std::string ReadFirstLine(const std::filesystem::path& file) {
   return line;
 }
 
-// Adds one task's CPU time and context switches to `sample`.
-void AddTask(const std::filesystem::path& task, ServerSample& sample) {
-  sample.cpu_seconds += CpuSecondsFromStat(task / "stat").value_or(0);
+// Adds one task's context switches to `sample`.
+void AddSwitches(const std::filesystem::path& task, ServerSample& sample) {
   const StatusFields status = ReadStatus(task / "status");
   sample.voluntary_switches += status.voluntary_switches;
   sample.involuntary_switches += status.involuntary_switches;
@@ -76,7 +75,7 @@ std::optional<ServerSample> SampleProcess(pid_t pid) {
   if (!cpu) return std::nullopt;
   ServerSample sample;
   std::error_code error;
-  for (const auto& task : std::filesystem::directory_iterator(dir / "task", error)) AddTask(task.path(), sample);
+  for (const auto& task : std::filesystem::directory_iterator(dir / "task", error)) AddSwitches(task.path(), sample);
   sample.cpu_seconds = *cpu;
   sample.rss_kb = ReadStatus(dir / "status").rss_kb;
   return sample;
@@ -86,7 +85,9 @@ ServerSample SampleThisProcess(std::string_view thread_prefix, bool with_prefix)
   ServerSample prefixed;
   std::error_code error;
   for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", error)) {
-    if (ReadFirstLine(task.path() / "comm").rfind(thread_prefix, 0) == 0) AddTask(task.path(), prefixed);
+    if (ReadFirstLine(task.path() / "comm").rfind(thread_prefix, 0) != 0) continue;
+    prefixed.cpu_seconds += CpuSecondsFromStat(task.path() / "stat").value_or(0);
+    AddSwitches(task.path(), prefixed);
   }
   prefixed.rss_kb = ReadStatus("/proc/self/status").rss_kb;
   if (with_prefix) return prefixed;
