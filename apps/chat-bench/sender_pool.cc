@@ -44,12 +44,13 @@ gpr_timespec MonotonicDeadline(Clock::time_point when) {
 // One sender: a registered user on a connection of its own, with one operation in flight at a
 // time, either a SendMessage call or the alarm that waits for its next send time:
 //
-//   Begin ─▶ call ─answered─▶ call                    flat out, or behind its schedule
-//                 └answered─▶ alarm ─due─▶ call       with a rate, ahead of its schedule
+//   Begin ─▶ alarm ─due─▶ call ─answered─▶ call                    flat out, or behind its schedule
+//                               └answered─▶ alarm ─due─▶ call       with a rate, ahead of its schedule
 //
-// Each step comes back on the sender's queue; once the pool stops, the step that comes back ends
-// the sender instead. The pool's Stop() cancels the alarm (under the pool's mutex, as the sender
-// sets it), so a sender waiting for a distant send time ends at once.
+// Each step comes back on the sender's queue, and only its polling thread touches the sender
+// after Begin; once the pool stops, the step that comes back ends the sender instead. The pool's
+// Stop() cancels the alarm (under the pool's mutex, as the sender sets it after Begin; Begin runs
+// in Start, before Stop can), so a sender waiting for a distant send time ends at once.
 class SenderPool::Sender {
  public:
   enum class Step { kAnswered, kDue };
@@ -79,11 +80,15 @@ class SenderPool::Sender {
     return Status();
   }
 
-  // Starts sending on `queue`: at once flat out, after one interval with a rate.
+  // Starts sending on `queue`: at once flat out, after one interval with a rate. The first send,
+  // like every later one, starts on the polling thread (through the alarm): gRPC's inline code
+  // keeps writing into the call's context after the call is started, so a send started here could
+  // still be writing when its answer comes back there.
   void Begin(grpc::CompletionQueue* queue) {
     queue_ = queue;
-    next_ = Clock::now();
-    if (!SendOrWait()) pool_->OnSenderDone();
+    next_ = Clock::now() + interval_;
+    HandOff(this);
+    alarm_.Set(queue_, MonotonicDeadline(next_), &due_);
   }
 
   // Advances the sender after `step` came back; false once it has ended for good (nothing of it is
@@ -95,7 +100,7 @@ class SenderPool::Sender {
         OnAnswer();
         return SendOrWait();
       case Step::kDue:
-        // Not ok: the pool cancelled the alarm to stop.
+        // The first send time, or the next one. Not ok: the pool cancelled the alarm to stop.
         if (!ok || pool_->stopping_.load(std::memory_order_relaxed)) return false;
         Send();
         return true;
