@@ -8,7 +8,9 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   # libraries
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  libspdlog-dev libfmt-dev libcli11-dev libreadline-dev catch2 prometheus-cpp-dev
+  libspdlog-dev libfmt-dev libcli11-dev libreadline-dev catch2 prometheus-cpp-dev libhiredis-dev
+  # the Redis the tests of the Redis backend start for themselves
+  redis-server
   # tests: the workshop-compatibility client, TLS certificates, chat-cli on a terminal
   python3 python3-grpcio python3-protobuf python3-h2 openssl procps tmux
   # sanitizers and fuzzing

@@ -42,6 +42,8 @@ TestServer::TestServer(ServerOptions options) {
   server_ = std::move(started).value();
 }
 
+TestServer::TestServer(std::unique_ptr<Server> started) : server_(std::move(started)) {}
+
 TestServer::~TestServer() { server_->Shutdown(std::chrono::milliseconds(200)); }
 
 std::string TestServer::address() const { return "127.0.0.1:" + std::to_string(server_->port()); }

@@ -28,6 +28,8 @@ ServerOptions LoopbackOptions();
 class TestServer {
  public:
   explicit TestServer(ServerOptions options = LoopbackOptions());
+  // Takes over a server already started (a test that started it in a way of its own).
+  explicit TestServer(std::unique_ptr<Server> started);
   ~TestServer();
 
   Server& server() { return *server_; }

@@ -212,6 +212,7 @@ class Server {
 
  private:
   class Impl;
+  friend struct ServerWithBackend;  // the library's own: a server on a room of its choice
   explicit Server(std::unique_ptr<Impl> impl);
 
   std::unique_ptr<Impl> impl_;

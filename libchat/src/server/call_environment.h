@@ -12,7 +12,7 @@
 #include "chat.grpc.pb.h"
 #include "chat/server.h"
 #include "health.grpc.pb.h"
-#include "room/room.h"
+#include "backend/room_backend.h"
 #include "server/busy_gate.h"
 #include "server/health/health_status.h"
 #include "server/metrics/call_metrics.h"
@@ -47,7 +47,7 @@ struct CallEnvironment {
   HealthService* health;
   HealthStatus* health_status;
   grpc::ServerCompletionQueue* queue;
-  Room* room;
+  RoomBackend* backend;
   const ServerOptions* options;
   CallCounters* counters;
   WriteSchedulers* schedulers;  // one per queue; a stream writes from its connection's

@@ -17,9 +17,11 @@
 #include <grpcpp/server_builder.h>
 #include <spdlog/spdlog.h>
 
+#include "backend/memory_backend.h"
+#include "backend/room_backend.h"
 #include "chat.grpc.pb.h"
+#include "common/deadline_timer.h"
 #include "common/shutdown.h"
-#include "room/room.h"
 #include "server/acceptor.h"
 #include "server/call_environment.h"
 #include "server/calls/add_user_call.h"
@@ -30,12 +32,12 @@
 #include "server/calls/list_users_call.h"
 #include "server/calls/listen_call.h"
 #include "server/calls/send_message_call.h"
-#include "server/deadline_timer.h"
 #include "server/embedding/embedding.h"
 #include "server/metrics/call_metrics.h"
 #include "server/metrics/server_metrics.h"
 #include "server/operation.h"
 #include "server/reset_flood_guard.h"
+#include "server/server_with_backend.h"
 #include "server/write_scheduler.h"
 #include "wire/wire.h"
 
@@ -137,7 +139,7 @@ constexpr int kRequestsPerQueue = 16;
 
 class Server::Impl {
  public:
-  explicit Impl(const ServerOptions& options);
+  Impl(const ServerOptions& options, const BackendFactory& make_backend);
   ~Impl();
 
   Status Start();
@@ -167,13 +169,12 @@ class Server::Impl {
   HealthStatus health_status_;
   CallCounters counters_;
   BusyGate busy_gate_;
-  std::shared_ptr<Room> room_;  // shared with the embedders' Observers and Bots
-  std::unique_ptr<DeadlineTimer> expiry_timer_;
+  std::shared_ptr<RoomBackend> backend_;  // shared with the embedders' Observers and Bots
   std::unique_ptr<DeadlineTimer> stats_timer_;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
   WriteSchedulers schedulers_;  // one per queue
   std::vector<std::unique_ptr<CallMetrics>> call_metrics_;  // one per queue
-  std::unique_ptr<ServerMetrics> metrics_;                   // reads room_, counters_, call_metrics_
+  std::unique_ptr<ServerMetrics> metrics_;                   // reads backend_, counters_, call_metrics_
   std::unique_ptr<Acceptor> acceptor_;
   std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> handoff_;  // gRPC's side of acceptor_
   std::unique_ptr<ResetFloodGuard> reset_flood_guard_;
@@ -188,7 +189,8 @@ class Server::Impl {
   bool stopped_ = false;           // guarded by shutdown_mu_
 };
 
-Server::Impl::Impl(const ServerOptions& options) : options_(options), busy_gate_(options.max_queued_messages) {
+Server::Impl::Impl(const ServerOptions& options, const BackendFactory& make_backend)
+    : options_(options), busy_gate_(options.max_queued_messages) {
   RoomOptions room_options;
   room_options.max_text_bytes = options_.max_text_bytes;
   room_options.max_users = options_.max_users;
@@ -207,10 +209,8 @@ Server::Impl::Impl(const ServerOptions& options) : options_(options), busy_gate_
   room_options.history_messages = options_.history_messages;
   room_options.history_bytes = options_.history_bytes;
   room_options.first_id = FirstMessageId();
-  room_options.on_deadline = [this](SteadyTime deadline) { expiry_timer_->RunBy(deadline); };
   room_options.encode = EncodeForWire;  // once per message, whatever the number of subscribers
-  room_ = std::make_shared<Room>(std::move(room_options));
-  expiry_timer_ = std::make_unique<DeadlineTimer>([this] { return room_->ExpireDeadlines(); });
+  backend_ = make_backend(std::move(room_options));
   if (options_.stats_interval.count() > 0) {
     stats_timer_ = std::make_unique<DeadlineTimer>([this]() -> std::optional<SteadyTime> {
       LogStats();
@@ -276,7 +276,7 @@ Status Server::Impl::Start() {
   for (int i = 0; i < threads; ++i) call_metrics_.push_back(std::make_unique<CallMetrics>());
   // Before gRPC starts, so that a metrics address that cannot be listened on stops nothing running.
   if (!options_.metrics_address.empty()) {
-    MetricsSources sources{room_.get(), &counters_, {}};
+    MetricsSources sources{backend_.get(), &counters_, {}};
     for (const auto& metrics : call_metrics_) sources.queues.push_back(metrics.get());
     Result<std::unique_ptr<ServerMetrics>> metrics = ServerMetrics::Serve(options_.metrics_address, std::move(sources));
     if (!metrics.ok()) return metrics.status();
@@ -298,7 +298,7 @@ Status Server::Impl::Start() {
 
   for (auto& queue : queues_) schedulers_.Add(queue.get());
   for (std::size_t q = 0; q < queues_.size(); ++q) {
-    const CallEnvironment env{&service_, &health_service_, &health_status_, queues_[q].get(), room_.get(),
+    const CallEnvironment env{&service_, &health_service_, &health_status_, queues_[q].get(), backend_.get(),
                               &options_, &counters_,       &schedulers_,   &busy_gate_,      call_metrics_[q].get()};
     for (int i = 0; i < kRequestsPerQueue; ++i) {
       AddUserCall::Spawn(env);
@@ -348,7 +348,7 @@ void Server::Impl::Shutdown(std::chrono::milliseconds grace) {
   spdlog::info("shutting down");
   const auto deadline = std::chrono::steady_clock::now() + grace;
   health_status_.SetServing(false);  // load balancers and probes see it before anything else
-  room_->Close(Status(StatusCode::kUnavailable, kShuttingDownMessage));
+  backend_->Close(Status(StatusCode::kUnavailable, kShuttingDownMessage));
   ServeUntilQuiet(std::chrono::steady_clock::now() + grace / 2);
   health_status_.Close();  // Watch streams end, like Listen streams, rather than wait to be cancelled
   reset_flood_guard_.reset();
@@ -356,7 +356,6 @@ void Server::Impl::Shutdown(std::chrono::milliseconds grace) {
   server_->Shutdown(std::chrono::system_clock::now() + (deadline - std::chrono::steady_clock::now()));
   for (auto& queue : queues_) queue->Shutdown();
   for (auto& thread : threads_) thread.join();
-  expiry_timer_.reset();
   stats_timer_.reset();
   LogStats();
   metrics_.reset();  // scraped until the end
@@ -375,7 +374,7 @@ void Server::Impl::Serve(grpc::ServerCompletionQueue* queue) {
 }
 
 ServerStats Server::Impl::stats() const {
-  const Room::Stats room = room_->stats();
+  const Room::Stats room = backend_->stats();
   ServerStats stats;
   stats.users = room.users;
   stats.subscribers = room.subscribers;
@@ -412,13 +411,13 @@ void Server::Impl::LogStats() const {
 
 Result<std::unique_ptr<Observer>> Server::Impl::Observe(MessageHandler on_message, EndHandler on_end) {
   Result<std::unique_ptr<Observer::Impl>> observer =
-      Observer::Impl::Start(room_, options_.max_queued_messages, std::move(on_message), std::move(on_end));
+      Observer::Impl::Start(backend_, options_.max_queued_messages, std::move(on_message), std::move(on_end));
   if (!observer.ok()) return observer.status();
   return std::make_unique<Observer>(std::move(observer).value());
 }
 
 Result<std::unique_ptr<Bot>> Server::Impl::AddBot(std::string_view name, BotHandler on_message, EndHandler on_end) {
-  return Bot::Impl::Join(room_, options_.max_queued_messages, name, std::move(on_message), std::move(on_end));
+  return Bot::Impl::Join(backend_, options_.max_queued_messages, name, std::move(on_message), std::move(on_end));
 }
 
 void Server::Impl::Wait() {
@@ -427,8 +426,13 @@ void Server::Impl::Wait() {
 }
 
 Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
+  return ServerWithBackend::Start(options, [](RoomOptions room) { return std::make_shared<MemoryBackend>(std::move(room)); });
+}
+
+Result<std::unique_ptr<Server>> ServerWithBackend::Start(const ServerOptions& options,
+                                                         const BackendFactory& make_backend) {
   if (Status problem = CheckOptions(options); !problem.ok()) return problem;
-  auto impl = std::make_unique<Impl>(options);
+  auto impl = std::make_unique<Server::Impl>(options, make_backend);
   if (Status started = impl->Start(); !started.ok()) return started;
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

@@ -7,12 +7,18 @@
 
 namespace chat {
 
-grpc::Status AddUserCall::Handle() {
-  const Caller caller = CallerOf(context_);
-  const Result<Registration> registration = env_.room->Register(caller, request_.username());
+void AddUserCall::Ask() {
+  env_.backend->Register(CallerOf(context_), request_.username(), [this](Result<Registration> registration) {
+    registration_ = std::move(registration);
+    Answered();
+  });
+}
+
+grpc::Status AddUserCall::Respond() {
+  const Result<Registration>& registration = *registration_;
   if (!registration.ok()) return ToGrpcStatus(registration.status());
   if (registration->code != RegistrationCode::kAdded) {
-    spdlog::debug("AddUser from {}: {}", caller.peer, registration->message);
+    spdlog::debug("AddUser from {}: {}", context_.peer(), registration->message);
   }
   env_.metrics->RecordRegistration(registration->code);
   response_.set_code(static_cast<MessageResponse::Code>(registration->code));

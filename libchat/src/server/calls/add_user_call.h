@@ -1,6 +1,8 @@
 #ifndef CHAT_SRC_SERVER_CALLS_ADD_USER_CALL_H_
 #define CHAT_SRC_SERVER_CALLS_ADD_USER_CALL_H_
 
+#include <optional>
+
 #include "server/unary_call.h"
 
 namespace chat {
@@ -15,7 +17,10 @@ class AddUserCall final
   friend UnaryCall;
   using UnaryCall::UnaryCall;
 
-  grpc::Status Handle();
+  void Ask();
+  grpc::Status Respond();
+
+  std::optional<Result<Registration>> registration_;  // the backend's answer
 };
 
 }  // namespace chat

@@ -14,7 +14,7 @@ class HealthCheckCall final
   friend UnaryCall;
   using UnaryCall::UnaryCall;
 
-  grpc::Status Handle();
+  grpc::Status Respond();
 };
 
 }  // namespace chat

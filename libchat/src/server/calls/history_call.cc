@@ -5,12 +5,18 @@
 
 namespace chat {
 
-grpc::Status HistoryCall::Handle() {
-  const Result<MessageHistory::Page> page =
-      env_.room->History(CallerOf(context_), request_.before_id(), request_.limit());
-  if (!page.ok()) return ToGrpcStatus(page.status());
-  for (const MessagePtr& message : page->messages) ToWire(*message, response_.add_messages());
-  response_.set_complete(page->complete);
+void HistoryCall::Ask() {
+  env_.backend->History(CallerOf(context_), request_.before_id(), request_.limit(),
+                        [this](Result<MessageHistory::Page> page) {
+                          page_ = std::move(page);
+                          Answered();
+                        });
+}
+
+grpc::Status HistoryCall::Respond() {
+  if (!page_->ok()) return ToGrpcStatus(page_->status());
+  for (const MessagePtr& message : (*page_)->messages) ToWire(*message, response_.add_messages());
+  response_.set_complete((*page_)->complete);
   return grpc::Status::OK;
 }
 

@@ -1,6 +1,8 @@
 #ifndef CHAT_SRC_SERVER_CALLS_HISTORY_CALL_H_
 #define CHAT_SRC_SERVER_CALLS_HISTORY_CALL_H_
 
+#include <optional>
+
 #include "server/unary_call.h"
 
 namespace chat {
@@ -12,7 +14,10 @@ class HistoryCall final
   friend UnaryCall;
   using UnaryCall::UnaryCall;
 
-  grpc::Status Handle();
+  void Ask();
+  grpc::Status Respond();
+
+  std::optional<Result<MessageHistory::Page>> page_;  // the backend's answer
 };
 
 }  // namespace chat

@@ -5,10 +5,16 @@
 
 namespace chat {
 
-grpc::Status LeaveCall::Handle() {
-  const Result<std::string> goodbye = env_.room->Leave(CallerOf(context_));
-  if (!goodbye.ok()) return ToGrpcStatus(goodbye.status());
-  response_.set_msg(*goodbye);
+void LeaveCall::Ask() {
+  env_.backend->Leave(CallerOf(context_), [this](Result<std::string> goodbye) {
+    goodbye_ = std::move(goodbye);
+    Answered();
+  });
+}
+
+grpc::Status LeaveCall::Respond() {
+  if (!goodbye_->ok()) return ToGrpcStatus(goodbye_->status());
+  response_.set_msg(**goodbye_);
   return grpc::Status::OK;
 }
 

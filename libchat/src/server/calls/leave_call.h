@@ -1,6 +1,9 @@
 #ifndef CHAT_SRC_SERVER_CALLS_LEAVE_CALL_H_
 #define CHAT_SRC_SERVER_CALLS_LEAVE_CALL_H_
 
+#include <optional>
+#include <string>
+
 #include "server/unary_call.h"
 
 namespace chat {
@@ -12,7 +15,10 @@ class LeaveCall final
   friend UnaryCall;
   using UnaryCall::UnaryCall;
 
-  grpc::Status Handle();
+  void Ask();
+  grpc::Status Respond();
+
+  std::optional<Result<std::string>> goodbye_;  // the backend's answer
 };
 
 }  // namespace chat

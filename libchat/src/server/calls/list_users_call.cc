@@ -5,11 +5,16 @@
 
 namespace chat {
 
-grpc::Status ListUsersCall::Handle() {
-  if (Status session = env_.room->CheckSession(CallerOf(context_)); !session.ok()) return ToGrpcStatus(session);
-  const Result<std::vector<std::string>> names = env_.room->Usernames();
-  if (!names.ok()) return ToGrpcStatus(names.status());
-  for (const std::string& name : *names) response_.add_users()->set_username(name);
+void ListUsersCall::Ask() {
+  env_.backend->Usernames(CallerOf(context_), [this](Result<std::vector<std::string>> names) {
+    names_ = std::move(names);
+    Answered();
+  });
+}
+
+grpc::Status ListUsersCall::Respond() {
+  if (!names_->ok()) return ToGrpcStatus(names_->status());
+  for (const std::string& name : **names_) response_.add_users()->set_username(name);
   return grpc::Status::OK;
 }
 

@@ -1,6 +1,10 @@
 #ifndef CHAT_SRC_SERVER_CALLS_LIST_USERS_CALL_H_
 #define CHAT_SRC_SERVER_CALLS_LIST_USERS_CALL_H_
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "server/unary_call.h"
 
 namespace chat {
@@ -12,7 +16,10 @@ class ListUsersCall final
   friend UnaryCall;
   using UnaryCall::UnaryCall;
 
-  grpc::Status Handle();
+  void Ask();
+  grpc::Status Respond();
+
+  std::optional<Result<std::vector<std::string>>> names_;  // the backend's answer
 };
 
 }  // namespace chat

@@ -57,29 +57,54 @@ void ListenCall::OnRequest(bool ok) {
     return;
   }
 
-  // Not under mu_: the room calls Deliver, Replay and Close with its own lock held, and its lock
-  // comes first. The done notification cannot overtake this handler: it runs on this queue's only
-  // thread.
-  const Result<std::size_t> subscribed = env_.room->Subscribe(
-      CallerOf(context_), this, ListenFrom{request.after_id(), request.history()});
+  // Counted as an operation until the answer is taken up, which may come after the done
+  // notification. From the request on, the backend holds this call (room_backend.h).
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++outstanding_;
+    subscribed_ = true;
+  }
+  // Not under mu_: the backend calls Deliver, Replay and Close with its own lock held, and its
+  // lock comes first.
+  subscribe_relay_.Asking();
+  env_.backend->Subscribe(CallerOf(context_), this, ListenFrom{request.after_id(), request.history()},
+                          [this](Result<std::size_t> replayed) {
+                            subscribe_answer_ = std::move(replayed);
+                            subscribe_relay_.Answered();
+                          });
+  if (subscribe_relay_.AnsweredWhileAsking()) TakeUpSubscribeAnswer();
+}
 
-  std::lock_guard<std::mutex> lock(mu_);
+void ListenCall::OnSubscribeAnswer(bool /*ok*/) { TakeUpSubscribeAnswer(); }
+
+void ListenCall::TakeUpSubscribeAnswer() {
+  std::unique_lock<std::mutex> lock(mu_);
+  const Result<std::size_t>& subscribed = *subscribe_answer_;
   if (!subscribed.ok()) {
-    finish_status_ = ToGrpcStatus(subscribed.status());
-    env_.metrics->RecordAnswer(rpc(), finish_status_->error_code());
+    subscribed_ = false;  // refused: the backend holds nothing
+    env_.metrics->RecordAnswer(rpc(), ToGrpcStatus(subscribed.status()).error_code());
+    if (done_) {
+      state_ = State::kFinishing;
+    } else {
+      finish_status_ = ToGrpcStatus(subscribed.status());
+      FinishLocked();
+    }
+  } else if (done_) {  // the client went away meanwhile; OnDone let go of the backend
+    state_ = State::kFinishing;
+  } else if (state_ == State::kDraining) {  // the backend closed the stream before its answer was in
     FinishLocked();
-    return;
+  } else {
+    StartStreamingLocked(*subscribed);
   }
-  if (state_ == State::kDraining) {  // the room closed the stream before we got here
-    FinishLocked();
-    return;
-  }
-  subscribed_ = true;
+  EndOperation(std::move(lock));
+}
+
+void ListenCall::StartStreamingLocked(std::size_t replayed) {
   state_ = State::kStreaming;
   // The initial metadata tells the client the stream is accepted, and how many replayed messages
   // come before live ones. It occupies the write slot, so messages delivered meanwhile wait in the
   // queue.
-  context_.AddInitialMetadata(std::string(kReplayCountMetadata), std::to_string(*subscribed));
+  context_.AddInitialMetadata(std::string(kReplayCountMetadata), std::to_string(replayed));
   write_in_flight_ = true;
   write_started_ = std::chrono::steady_clock::now();
   ++outstanding_;
@@ -109,8 +134,8 @@ bool ListenCall::Deliver(const MessagePtr& message) {
 
 bool ListenCall::Replay(const std::vector<MessagePtr>& messages) {
   std::lock_guard<std::mutex> lock(mu_);
-  // Subscribe replays before the first Deliver, while OnRequest waits for it to return: the state
-  // is kSubscribing and nothing is written yet.
+  // The backend replays before the first Deliver, before its answer to Subscribe: the state is
+  // kSubscribing and nothing is written yet.
   replay_.assign(messages.begin(), messages.end());
   return true;
 }
@@ -178,14 +203,15 @@ void ListenCall::OnDone(bool /*ok*/) {
   bool unsubscribe = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
     unsubscribe = std::exchange(subscribed_, false);
     if (state_ == State::kStreaming) state_ = State::kFinishing;  // nobody is reading any more
     DropQueueLocked();
     StopDrainAlarmLocked();
   }
   // The done notification is still counted in outstanding_, so this call stays alive while the
-  // room lets go of it; after Unsubscribe returns the room never calls it again.
-  if (unsubscribe) env_.room->Unsubscribe(this);
+  // backend lets go of it; after Unsubscribe returns the backend never calls it again.
+  if (unsubscribe) env_.backend->Unsubscribe(this);
 
   std::unique_lock<std::mutex> lock(mu_);
   EndOperation(std::move(lock));

@@ -5,11 +5,11 @@
 // Everything else (the room's limits and eviction, the busy gate, the drain timeout, the statuses,
 // the logging) is the same for both.
 //
-//   kWaitingForCall --request ok--> kSubscribing --room accepts--> kStreaming <--+
+//   kWaitingForCall --request ok--> kSubscribing --backend accepts--> kStreaming <--+
 //        |                              |                          |  |  write done: next write
 //        | request !ok                  | request does not parse,  |  +-----------+ (a message, or
-//        v                              | room refuses or closed   |  |             a batch)
-//      freed                            | it while subscribing     |  | Close() by the room (eviction,
+//        v                              | backend refuses, or      |  |             a batch)
+//      freed                            | closed it meanwhile      |  | Close() by the backend (eviction,
 //                                       |                          |  | shutdown), a write in flight
 //                                       |  Close() with no write   |  v
 //                                       |  in flight: Finish; a    | kDraining (drain alarm armed)
@@ -21,22 +21,27 @@
 //                                       v
 //                       freed once every operation came back
 //
+// The backend's answer to Subscribe (backend/room_backend.h) may come at once or from another
+// thread; either way it is acted on in the call's queue thread (answer_relay.h), and the done
+// notification may come before it: then the answer only ends the call.
+//
 // Operations outstanding at once: the done notification (from the moment the call arrives until
-// it ends), at most one write (of one message or one batch) or initial-metadata send, at most one
-// Finish, at most one drain alarm, at most one stall alarm (armed while messages wait behind a
-// write in flight, so that the busy gate learns of a client that stopped reading; busy_gate.h),
-// and at most one turn asked of the write scheduler.
-// outstanding_ counts them; the object frees itself when the count falls to zero, never on the
-// done notification alone. The room forgets the call before it is freed: the done notification
-// calls Room::Unsubscribe unless the room already dropped it by calling Close().
+// it ends), the backend's answer to Subscribe (until it is acted on), at most one write (of one
+// message or one batch) or initial-metadata send, at most one Finish, at most one drain alarm, at
+// most one stall alarm (armed while messages wait behind a write in flight, so that the busy gate
+// learns of a client that stopped reading; busy_gate.h), and at most one turn asked of the write
+// scheduler. outstanding_ counts them; the object frees itself when the count falls to zero, never
+// on the done notification alone. The backend forgets the call before it is freed: the done
+// notification calls RoomBackend::Unsubscribe unless the backend already dropped it by calling
+// Close() or refused it.
 //
 // Threading: the call's completion-queue thread runs the On* handlers; TakeTurn runs on the thread
 // of the connection's write scheduler, which may be another queue's, at the same time as they do;
-// the room calls Deliver and Close from any thread with its own lock held. mu_ guards every field
-// below it. Lock order is Room::mu_, then mu_, then the scheduler's, so no code here calls the
-// Room while holding mu_. Writes start on completion-queue threads only, except a Finish after
-// Close(). A batch is put together under mu_ by the thread that starts its write: it only takes
-// references to the messages' slices.
+// the backend calls Deliver, Replay and Close from any thread with its own lock held. mu_ guards
+// every field below it. Lock order is the backend's lock, then mu_, then the scheduler's, so no
+// code here calls the backend while holding mu_. Writes start on completion-queue threads only,
+// except a Finish after Close(). A batch is put together under mu_ by the thread that starts its
+// write: it only takes references to the messages' slices.
 #ifndef CHAT_SRC_SERVER_CALLS_LISTEN_CALL_H_
 #define CHAT_SRC_SERVER_CALLS_LISTEN_CALL_H_
 
@@ -51,7 +56,8 @@
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/async_stream.h>
 
-#include "room/room.h"
+#include "backend/room_backend.h"
+#include "server/answer_relay.h"
 #include "server/busy_gate.h"
 #include "server/call_environment.h"
 #include "server/metrics/call_metrics.h"
@@ -85,7 +91,7 @@ class ListenCall final : public Subscriber, public WriteTurn {
  private:
   enum class State {
     kWaitingForCall,  // RequestListen pending
-    kSubscribing,     // the call arrived; joining the room. Deliveries queue up, nothing is written
+    kSubscribing,     // the call arrived; asking the backend. Deliveries queue up, nothing is written
     kStreaming,       // writing the queue, one message or one batch at a time
     kDraining,        // ending with finish_status_ once the write in flight comes back
     kFinishing,       // Finish sent, or the stream broke: waiting for the last completions
@@ -95,6 +101,9 @@ class ListenCall final : public Subscriber, public WriteTurn {
   ~ListenCall() override;
 
   void OnRequest(bool ok);
+  void OnSubscribeAnswer(bool ok);  // the backend's answer came from another thread
+  // Acts on the backend's answer to Subscribe, on the call's queue thread.
+  void TakeUpSubscribeAnswer();
   void OnWriteDone(bool ok);  // a message write or the initial-metadata send
   void OnFinishDone(bool ok);
   void OnDone(bool ok);
@@ -113,6 +122,8 @@ class ListenCall final : public Subscriber, public WriteTurn {
   // The next message to write, the replay's before the queue's; only while HasWaitingLocked().
   const SequencedMessage& FrontLocked() const;
   MessagePtr PopFrontLocked();
+  // Accepted: sends the initial metadata, which says how many replayed messages come first.
+  void StartStreamingLocked(std::size_t replayed);
   void FinishLocked();
   void StopDrainAlarmLocked();
   // Empties the queue, keeping the busy gate's count right.
@@ -142,6 +153,10 @@ class ListenCall final : public Subscriber, public WriteTurn {
   BoundOperation<ListenCall> on_done_{this, &ListenCall::OnDone};
   BoundOperation<ListenCall> on_drain_deadline_{this, &ListenCall::OnDrainDeadline};
   BoundOperation<ListenCall> on_stall_check_{this, &ListenCall::OnStallCheck};
+  BoundOperation<ListenCall> on_subscribe_answer_{this, &ListenCall::OnSubscribeAnswer};
+  AnswerRelay subscribe_relay_{env_.queue, &on_subscribe_answer_};
+  // The backend's answer to Subscribe: written by its reply before the relay is told, read after.
+  std::optional<Result<std::size_t>> subscribe_answer_;
 
   std::mutex mu_;
   State state_ = State::kWaitingForCall;
@@ -149,7 +164,8 @@ class ListenCall final : public Subscriber, public WriteTurn {
   bool write_in_flight_ = false;  // one write at a time per stream
   bool turn_pending_ = false;     // asked the scheduler for a turn, which has not run yet
   std::size_t writing_messages_ = 0;  // messages in the write in flight; 0 for the initial metadata
-  bool subscribed_ = false;       // the room holds a pointer to this call
+  bool subscribed_ = false;       // the backend holds a pointer to this call
+  bool done_ = false;             // the done notification came
   bool drain_alarm_armed_ = false;
   bool stall_alarm_armed_ = false;
   std::deque<MessagePtr> replay_;  // written before queue_; at most ServerOptions::history_messages + 1

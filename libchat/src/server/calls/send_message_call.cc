@@ -7,15 +7,26 @@
 
 namespace chat {
 
-grpc::Status SendMessageCall::Handle() {
-  const std::string peer = context_.peer();
+void SendMessageCall::Ask() {
   if (env_.busy_gate->Closed(env_.counters->listen_calls.load(std::memory_order_relaxed))) {
-    spdlog::debug("SendMessage from {} refused: the server is busy", peer);
+    busy_ = true;
+    Answered();
+    return;
+  }
+  env_.backend->Post(CallerOf(context_), request_.user().username(), request_.msg(), [this](Result<std::uint64_t> id) {
+    id_ = std::move(id);
+    Answered();
+  });
+}
+
+grpc::Status SendMessageCall::Respond() {
+  if (busy_) {
+    spdlog::debug("SendMessage from {} refused: the server is busy", context_.peer());
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "the server is busy; try again in a moment");
   }
-  const Result<std::uint64_t> id = env_.room->Post(CallerOf(context_), request_.user().username(), request_.msg());
+  const Result<std::uint64_t>& id = *id_;
   if (!id.ok()) {
-    spdlog::info("SendMessage from {} refused: {}", peer, id.status().ToString());
+    spdlog::info("SendMessage from {} refused: {}", context_.peer(), id.status().ToString());
     return ToGrpcStatus(id.status());
   }
   response_.set_id(*id);

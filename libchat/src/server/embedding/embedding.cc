@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <future>
 #include <string>
 #include <utility>
 
@@ -15,32 +16,45 @@ std::string NewBotPeer() {
   return "bot:" + std::to_string(next.fetch_add(1, std::memory_order_relaxed));
 }
 
-}  // namespace
-
-Result<std::unique_ptr<Observer::Impl>> Observer::Impl::Start(std::shared_ptr<Room> room, std::size_t max_queued,
-                                                              MessageHandler on_message, EndHandler on_end) {
-  auto subscriber = std::make_unique<DispatchingSubscriber>(max_queued, std::move(on_message), std::move(on_end));
-  if (Status observing = room->Observe(subscriber.get()); !observing.ok()) return observing;
-  subscriber->Start();
-  return std::unique_ptr<Impl>(new Impl(std::move(room), std::move(subscriber)));
+// Asks the backend through `request` (which passes it the reply) and waits for the answer. Only
+// for the embedders' threads: a completion-queue thread never waits for a backend.
+template <class T, class Request>
+Result<T> Await(Request request) {
+  std::promise<Result<T>> answer;
+  std::future<Result<T>> answered = answer.get_future();
+  request([&answer](Result<T> result) { answer.set_value(std::move(result)); });
+  return answered.get();
 }
 
-Observer::Impl::~Impl() { room_->Unobserve(subscriber_.get()); }
+}  // namespace
+
+Result<std::unique_ptr<Observer::Impl>> Observer::Impl::Start(std::shared_ptr<RoomBackend> backend, std::size_t max_queued,
+                                                              MessageHandler on_message, EndHandler on_end) {
+  auto subscriber = std::make_unique<DispatchingSubscriber>(max_queued, std::move(on_message), std::move(on_end));
+  if (Status observing = backend->Observe(subscriber.get()); !observing.ok()) return observing;
+  subscriber->Start();
+  return std::unique_ptr<Impl>(new Impl(std::move(backend), std::move(subscriber)));
+}
+
+Observer::Impl::~Impl() { backend_->Unobserve(subscriber_.get()); }
 
 Observer::Observer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Observer::~Observer() = default;
 
-Result<std::unique_ptr<Bot>> Bot::Impl::Join(std::shared_ptr<Room> room, std::size_t max_queued,
+Result<std::unique_ptr<Bot>> Bot::Impl::Join(std::shared_ptr<RoomBackend> backend, std::size_t max_queued,
                                              std::string_view name, BotHandler on_message, EndHandler on_end) {
   std::unique_ptr<Impl> impl(
-      new Impl(std::move(room), std::string(name), max_queued, std::move(on_message), std::move(on_end)));
+      new Impl(std::move(backend), std::string(name), max_queued, std::move(on_message), std::move(on_end)));
+  RoomBackend& room = *impl->backend_;
   // Listening first, so that the name is never bound to a peer without a stream.
-  if (Result<std::size_t> listening = impl->room_->Subscribe(impl->peer_, impl->subscriber_.get()); !listening.ok()) {
-    return listening.status();
-  }
-  const Result<Registration> registration = impl->room_->Register(impl->peer_, name);
+  const Result<std::size_t> listening = Await<std::size_t>([&](Reply<std::size_t> reply) {
+    room.Subscribe(impl->peer_, impl->subscriber_.get(), ListenFrom{}, std::move(reply));
+  });
+  if (!listening.ok()) return listening.status();
+  const Result<Registration> registration =
+      Await<Registration>([&](Reply<Registration> reply) { room.Register(impl->peer_, name, std::move(reply)); });
   if (!registration.ok() || registration->code != RegistrationCode::kAdded) {
-    impl->room_->Unsubscribe(impl->subscriber_.get());
+    room.Unsubscribe(impl->subscriber_.get());
     if (!registration.ok()) return registration.status();
     const StatusCode code = registration->code == RegistrationCode::kTaken ? StatusCode::kAlreadyExists
                                                                            : StatusCode::kInvalidArgument;
@@ -55,9 +69,9 @@ Result<std::unique_ptr<Bot>> Bot::Impl::Join(std::shared_ptr<Room> room, std::si
   return bot;
 }
 
-Bot::Impl::Impl(std::shared_ptr<Room> room, std::string name, std::size_t max_queued, BotHandler on_message,
-                EndHandler on_end)
-    : room_(std::move(room)),
+Bot::Impl::Impl(std::shared_ptr<RoomBackend> backend, std::string name, std::size_t max_queued,
+                BotHandler on_message, EndHandler on_end)
+    : backend_(std::move(backend)),
       name_(std::move(name)),
       peer_(NewBotPeer()),
       on_message_(std::move(on_message)),
@@ -68,7 +82,11 @@ Bot::Impl::Impl(std::shared_ptr<Room> room, std::string name, std::size_t max_qu
           },
           std::move(on_end))) {}
 
-Bot::Impl::~Impl() { room_->Unsubscribe(subscriber_.get()); }
+Bot::Impl::~Impl() { backend_->Unsubscribe(subscriber_.get()); }
+
+Result<std::uint64_t> Bot::Impl::Say(std::string_view text) {
+  return Await<std::uint64_t>([&](Reply<std::uint64_t> reply) { backend_->Post(peer_, "", text, std::move(reply)); });
+}
 
 Bot::Bot(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Bot::~Bot() = default;

@@ -65,7 +65,7 @@ constexpr Rpc kUnaryRpcs[] = {Rpc::kAddUser, Rpc::kSendMessage, Rpc::kListUsers,
 }  // namespace
 
 std::vector<MetricFamily> CollectMetrics(const MetricsSources& sources) {
-  const Room::Stats room = sources.room->stats();
+  const Room::Stats room = sources.backend->stats();
   const CallCounters& counters = *sources.counters;
   std::vector<MetricFamily> families;
 

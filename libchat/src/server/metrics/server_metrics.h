@@ -19,7 +19,7 @@
 #include <prometheus/metric_family.h>
 
 #include "chat/status.h"
-#include "room/room.h"
+#include "backend/room_backend.h"
 #include "server/call_environment.h"
 #include "server/metrics/call_metrics.h"
 
@@ -31,7 +31,7 @@ namespace chat {
 
 // What the metrics are read from; every pointer must outlive the ServerMetrics that reads it.
 struct MetricsSources {
-  const Room* room;
+  const RoomBackend* backend;
   const CallCounters* counters;
   std::vector<const CallMetrics*> queues;  // one per completion queue
 };

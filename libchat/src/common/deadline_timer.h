@@ -1,5 +1,5 @@
-#ifndef CHAT_SRC_SERVER_DEADLINE_TIMER_H_
-#define CHAT_SRC_SERVER_DEADLINE_TIMER_H_
+#ifndef CHAT_SRC_COMMON_DEADLINE_TIMER_H_
+#define CHAT_SRC_COMMON_DEADLINE_TIMER_H_
 
 #include <chrono>
 #include <condition_variable>
@@ -45,4 +45,4 @@ class DeadlineTimer {
 
 }  // namespace chat
 
-#endif  // CHAT_SRC_SERVER_DEADLINE_TIMER_H_
+#endif  // CHAT_SRC_COMMON_DEADLINE_TIMER_H_
