@@ -1,5 +1,6 @@
 // RedisConnection against a real redis-server (support/redis_process.h): order, pipelining, the
 // database of the url, and what a paused, killed and restarted Redis does to commands.
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <string>
@@ -138,6 +139,50 @@ TEST_CASE("while Redis is gone commands are answered UNAVAILABLE, and it is reco
   redis.Start();  // without its append-only file: it comes back empty
   CHECK(Eventually([&] { return IsPong(Call(connection, {"PING"})); }));
   CHECK(Call(connection, {"GET", "kept"})->type == RedisValue::Type::kNil);
+}
+
+}  // namespace
+}  // namespace chat::testing
+
+namespace chat::testing {
+namespace {
+
+// Sends PING again from each answer, at once, until one is answered PONG.
+class PingUntilAnswered {
+ public:
+  explicit PingUntilAnswered(RedisConnection& connection) : connection_(connection) { Ping(); }
+
+  bool answered() const { return answered_.load(); }
+  // No PING after the answer to the one in flight.
+  void Stop() { stopped_.store(true); }
+
+ private:
+  void Ping() {
+    connection_.Send({"PING"}, [this](Result<RedisValue> reply) {
+      if (IsPong(reply)) {
+        answered_.store(true);
+      } else if (!stopped_.load()) {
+        Ping();
+      }
+    });
+  }
+
+  RedisConnection& connection_;
+  std::atomic<bool> answered_{false};
+  std::atomic<bool> stopped_{false};
+};
+
+TEST_CASE("a caller that sends again from every refusal does not keep the connection from coming back",
+          "[redis]") {
+  RedisProcess redis;
+  RedisConnection connection(OptionsFor(redis));
+  REQUIRE(IsPong(Call(connection, {"PING"})));
+  redis.Kill();
+  PingUntilAnswered pinging(connection);
+  redis.Start();
+  CHECK(Eventually([&] { return pinging.answered(); }));
+  pinging.Stop();
+  connection.Stop();  // before `pinging` goes: a PING may still be in flight
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "backend/redis/redis_connection.h"
 
 #include <hiredis/hiredis.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include <algorithm>
@@ -92,15 +93,24 @@ Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
 RedisConnection::RedisConnection(RedisConnectionOptions options)
     : options_(std::move(options)), thread_([this] { Loop(); }) {}
 
-RedisConnection::~RedisConnection() {
+RedisConnection::~RedisConnection() { Stop(); }
+
+void RedisConnection::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
     stopping_ = true;
+    if (context_ != nullptr) shutdown(context_->fd, SHUT_RDWR);
   }
   wake_.notify_all();
   thread_.join();
   Disconnect();
-  for (Command& command : waiting_) command.done(Unreachable("the connection is closing"));
+  std::deque<Command> refused;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    refused.swap(waiting_);
+  }
+  for (Command& command : refused) command.done(Unreachable("the connection is closing"));
 }
 
 void RedisConnection::Send(std::vector<std::string> argv, Callback done) {
@@ -131,7 +141,8 @@ void RedisConnection::Loop() {
       lock.lock();
       connected_ = made;
       if (!made) {
-        // Down: whatever waits, and whatever comes until the next attempt, is answered at once.
+        // Down: whatever waits, and whatever comes until the next attempt, is answered at once. A
+        // callback may send again at once; the attempt still comes at retry_at.
         const auto retry_at = std::chrono::steady_clock::now() + Backoff(++failures);
         while (!stopping_) {
           std::deque<Command> refused;
@@ -139,9 +150,8 @@ void RedisConnection::Loop() {
           lock.unlock();
           for (Command& command : refused) command.done(Unreachable(why));
           lock.lock();
-          if (!waiting_.empty()) continue;
-          if (wake_.wait_until(lock, retry_at, [this] { return stopping_ || !waiting_.empty(); })) continue;
-          break;  // time for the next attempt
+          if (std::chrono::steady_clock::now() >= retry_at) break;
+          wake_.wait_until(lock, retry_at, [this] { return stopping_ || !waiting_.empty(); });
         }
         continue;
       }
@@ -181,6 +191,7 @@ bool RedisConnection::Connect(std::string& why) {
     return false;
   }
   freeReplyObject(reply);
+  std::lock_guard<std::mutex> lock(mu_);
   context_ = context;
   return true;
 }
@@ -219,6 +230,7 @@ bool RedisConnection::Run(std::deque<Command>& batch) {
 }
 
 void RedisConnection::Disconnect() {
+  std::lock_guard<std::mutex> lock(mu_);
   if (context_ == nullptr) return;
   redisFree(context_);
   context_ = nullptr;

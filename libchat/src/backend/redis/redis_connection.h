@@ -68,8 +68,14 @@ class RedisConnection {
 
   // Starts the thread, which connects at once.
   explicit RedisConnection(RedisConnectionOptions options);
-  // Joins the thread, then answers every command still waiting UNAVAILABLE, on the calling thread.
+  // Stop().
   ~RedisConnection();
+
+  // Ends a command in flight at once (its socket is shut down, so a blocking read such as XREAD
+  // BLOCK returns), joins the thread, then answers every command still waiting UNAVAILABLE, on
+  // the calling thread. Afterwards Send answers UNAVAILABLE at once, on the calling thread. Not
+  // from a callback of this connection.
+  void Stop();
 
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
@@ -96,7 +102,8 @@ class RedisConnection {
   std::chrono::milliseconds Backoff(int failures);
 
   const RedisConnectionOptions options_;
-  redisContext* context_ = nullptr;  // the thread's only
+  // The thread's only; made and freed under mu_, so that the destructor can shut its socket down.
+  redisContext* context_ = nullptr;
 
   mutable std::mutex mu_;
   std::condition_variable wake_;

@@ -1,0 +1,102 @@
+// The room's one order, kept in Redis and shared by every node: a stream of entries under
+// PREFIX:log, whose ids come from the counter PREFIX:next-id.
+//
+// Append() gives an entry the next id and stores it in one atomic step (a Lua script), so ids are
+// unique and increasing across all nodes, and answers only once the entry is stored. Each node
+// passes the highest id it has read (its floor): the script never hands out an id at or below it,
+// so an id is not given twice even when Redis came back from a snapshot older than what the node
+// has read. The stream keeps about max_entries entries (XADD MAXLEN ~).
+//
+// Not yet covered: when Redis loses entries that one node had read and another had not, the
+// second node's floor is the lower, so its next appends may take ids the first has already read;
+// the first skips them as read. Every node raising the counter to its floor as soon as it reaches
+// Redis again, before anything else, is the step that closes this.
+//
+// Follow() reads the log in id order from a given id on, on a connection of its own (XREAD with
+// BLOCK), and hands each batch of entries to a callback on that connection's thread. When Redis is
+// unreachable it keeps trying (with the connection's backoff) from the last id it handed over, so
+// nothing stored is skipped; entries already trimmed away are reported as a gap.
+//
+// Threading: every method may be called from any thread; callbacks run on the threads of the log's
+// two RedisConnections (redis_connection.h) and must not block.
+#ifndef CHAT_SRC_BACKEND_REDIS_REDIS_LOG_H_
+#define CHAT_SRC_BACKEND_REDIS_REDIS_LOG_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/redis/redis_connection.h"
+#include "chat/status.h"
+
+namespace chat {
+
+struct RedisLogOptions {
+  RedisEndpoint endpoint;
+  std::string prefix = "chat";
+  std::size_t max_entries = 10000;
+  // How long one read waits for new entries before it asks again; an idle node asks Redis once
+  // per wait.
+  std::chrono::milliseconds read_wait{2000};
+  RedisConnectionOptions connection;  // its endpoint is set from `endpoint`
+};
+
+struct RedisLogEntry {
+  std::uint64_t id = 0;
+  std::string payload;
+};
+
+class RedisLog {
+ public:
+  // What Follow() hands over: the entries after the last ones, in id order; `gap` when entries
+  // between them were trimmed from the log before they could be read.
+  using EntriesHandler = std::function<void(std::vector<RedisLogEntry> entries, bool gap)>;
+  // Told whenever a read fails (UNAVAILABLE) or succeeds again after failing (OK).
+  using HealthHandler = std::function<void(const Status& status)>;
+
+  explicit RedisLog(RedisLogOptions options);
+  ~RedisLog();
+
+  RedisLog(const RedisLog&) = delete;
+  RedisLog& operator=(const RedisLog&) = delete;
+
+  // Stores `payload` under the next id, which `done` receives; UNAVAILABLE when Redis cannot be
+  // reached or did not answer in time (the entry may or may not be stored then).
+  void Append(std::string payload, std::function<void(Result<std::uint64_t>)> done);
+
+  // Starts reading every entry after `after_id`. Once only.
+  void Follow(std::uint64_t after_id, EntriesHandler on_entries, HealthHandler on_health);
+
+  // The highest id read or appended here: the floor Append passes.
+  std::uint64_t floor() const { return floor_.load(std::memory_order_relaxed); }
+
+ private:
+  void Read();
+  void OnRead(Result<RedisValue> reply);
+  void RaiseFloor(std::uint64_t id);
+
+  const RedisLogOptions options_;
+  const std::string log_key_;
+  const std::string counter_key_;
+  std::atomic<std::uint64_t> floor_{0};
+  std::atomic<bool> stopping_{false};
+
+  // Touched only on reader_'s thread once Follow() started it.
+  std::uint64_t last_read_ = 0;
+  bool read_failing_ = false;
+  EntriesHandler on_entries_;
+  HealthHandler on_health_;
+
+  // Last, so that their threads stop (and answer what waits) before the fields above go.
+  std::unique_ptr<RedisConnection> writer_;
+  std::unique_ptr<RedisConnection> reader_;
+};
+
+}  // namespace chat
+
+#endif  // CHAT_SRC_BACKEND_REDIS_REDIS_LOG_H_
