@@ -30,10 +30,10 @@ class ThreadedServer {
   static std::unique_ptr<Server> Start(ThreadedBackend** backend) {
     ServerOptions options = LoopbackOptions();
     options.threads = 1;  // so that a thread waiting for the backend would stop the whole server
-    auto started = ServerWithBackend::Start(options, [backend](RoomOptions room) {
+    auto started = ServerWithBackend::Start(options, [backend](RoomOptions room) -> Result<std::shared_ptr<RoomBackend>> {
       auto made = std::make_shared<ThreadedBackend>(std::move(room));
       *backend = made.get();
-      return made;
+      return std::shared_ptr<RoomBackend>(made);
     });
     REQUIRE(started.status().ToString() == "OK");
     return std::move(started).value();

@@ -153,6 +153,13 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-address", options.metrics_address,
                  "Serve Prometheus metrics at http://HOST:PORT/metrics (HOST an IP address; port 0: any free "
                  "port); off when not given");
+  app.add_option("--redis", options.redis,
+                 "Share the room with other chat-servers through the Redis at redis://HOST:PORT[/DB]; without it "
+                 "the room is this process's alone");
+  app.add_option("--redis-prefix", options.redis_prefix, "The prefix of the room's keys in Redis")
+      ->capture_default_str();
+  app.add_option("--node-name", options.node_name,
+                 "This server's name among the room's nodes, unique among those running (default: HOST:PID)");
   CLI11_PARSE(app, argc, argv);
   if (tls_certificate.empty() != tls_key.empty()) {
     fmt::print(stderr, "chat-server: --tls-cert and --tls-key go together\n");

@@ -98,6 +98,41 @@ class ServerProcess:
         self.process.stdout.close()
 
 
+class RedisServer:
+    """Debian's redis-server on a free loopback port, in a temporary directory, without persistence;
+    stopped, and the directory removed, at exit of the `with` block."""
+
+    def __init__(self):
+        self.directory = tempfile.mkdtemp(prefix="chat-redis-")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.directory, "--save", "",
+             "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not wait_until(self._answers):
+            self.process.kill()
+            raise RuntimeError(f"redis-server did not answer on port {self.port}")
+        self.url = f"redis://127.0.0.1:{self.port}"
+
+    def _answers(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as connection:
+                connection.sendall(b"PING\r\n")
+                return connection.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.process.kill()
+        self.process.wait()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
 def bench(*args, timeout):
     """Runs chat-bench with `args`, --quiet and --json; returns its JSON result. CTest sets CHAT_BENCH_BIN."""
     done = subprocess.run([os.environ["CHAT_BENCH_BIN"], "--quiet", "--json", *args],

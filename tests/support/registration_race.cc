@@ -11,9 +11,13 @@
 namespace chat::testing {
 
 RaceOutcome RaceToRegister(const TestServer& server, int clients, const std::string& name) {
+  return RaceToRegister(std::vector<const TestServer*>{&server}, clients, name);
+}
+
+RaceOutcome RaceToRegister(const std::vector<const TestServer*>& servers, int clients, const std::string& name) {
   std::vector<std::unique_ptr<Client>> racers;
   for (int i = 0; i < clients; ++i) {
-    racers.push_back(server.NewClient());
+    racers.push_back(servers[static_cast<std::size_t>(i) % servers.size()]->NewClient());
     // Connected first, so that the registrations race each other and not the connections.
     REQUIRE(racers.back()->WaitForConnection(kPatience).ok());
   }

@@ -3,6 +3,7 @@
 #define CHAT_TESTS_SUPPORT_REGISTRATION_RACE_H_
 
 #include <string>
+#include <vector>
 
 #include "support/test_server.h"
 
@@ -18,6 +19,8 @@ struct RaceOutcome {
 // Connects `clients` new clients to `server`, then has them all call AddUser(`name`) at once, each
 // on a thread of its own released by one latch.
 RaceOutcome RaceToRegister(const TestServer& server, int clients, const std::string& name);
+// The same, with the clients spread over `servers` in turn (nodes of one shared room).
+RaceOutcome RaceToRegister(const std::vector<const TestServer*>& servers, int clients, const std::string& name);
 
 }  // namespace chat::testing
 

@@ -108,12 +108,23 @@ struct ServerOptions {
   std::string tls_private_key;
 
   // The standard grpc.health.v1.Health service: SERVING while the server runs, NOT_SERVING from
-  // the moment Shutdown() begins. (gRPC server reflection, for grpcurl, is always served: gRPC
+  // the moment Shutdown() begins (and while a shared room's Redis is unreachable). (gRPC server reflection, for grpcurl, is always served: gRPC
   // turns it on for every server of a process that links it.)
   bool health_service = true;
 
   // How often the counters (stats()) are logged at info; 0 turns the log line off.
   std::chrono::seconds stats_interval{60};
+
+  // A room shared by several servers (nodes) through one Redis: redis://HOST:PORT[/DB]. Empty (the
+  // default): the room is this process's alone, and nothing else is needed. With it, the names and
+  // the order of messages are kept in Redis under the keys `redis_prefix`:* (docs/operations.md),
+  // Start() fails when Redis cannot be reached, and the health service says NOT_SERVING while Redis
+  // is unreachable, when AddUser and SendMessage answer UNAVAILABLE.
+  std::string redis;
+  std::string redis_prefix = "chat";
+  // This node's name among the nodes of the room, unique among those alive. Empty: the host name
+  // and the process id.
+  std::string node_name;
 
   // Where to serve Prometheus metrics over HTTP: http://HOST:PORT/metrics, in the text format.
   // HOST is an IP address ("127.0.0.1:9464", "[::1]:9464"); port 0 picks a free port, which

@@ -76,6 +76,11 @@ class RoomBackend {
   // The room's counters as this process sees them.
   virtual Room::Stats stats() const = 0;
 
+  // Tells `on_change` whenever the backend loses its store (false) or reaches it again (true), on a
+  // thread of the backend's, with the backend's lock held: it must not call into the backend. A
+  // backend without a store outside the process never calls it.
+  virtual void WatchStore(std::function<void(bool reachable)> on_change) { (void)on_change; }
+
   // Closes every stream with `reason`, answers every request still pending with it, and refuses
   // all further requests with UNAVAILABLE. Once it returns no reply comes any more, so the server
   // calls it before it shuts its completion queues down.

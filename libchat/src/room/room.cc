@@ -27,6 +27,7 @@ ChatMessage NewChatMessage(MessageKind kind, std::string_view from, std::string 
 Room::Room(RoomOptions options)
     : options_(std::move(options)),
       last_id_(options_.first_id - 1),
+      last_participant_(options_.participant_base),
       history_(options_.history_messages, options_.history_bytes, options_.first_id) {}
 
 Result<Registration> Room::Register(const Caller& caller, std::string_view name) {
@@ -36,99 +37,143 @@ Result<Registration> Room::Register(const Caller& caller, std::string_view name)
   if (!resolved.ok()) return resolved.status();
   Participant& state = **resolved;
   const std::uint64_t number = state.number;
-
-  if (Status problem = CheckUsername(name); !problem.ok()) {
-    ForgetParticipantIfUnusedLocked(number);
-    return Registration{RegistrationCode::kInvalid, "invalid name: " + problem.message(), {}};
-  }
-
-  const std::string folded = FoldUsername(name);
-  Registration added{RegistrationCode::kAdded, "", {}};
-  if (auto owner = members_.find(folded); owner != members_.end()) {
-    Member& member = owner->second;
-    if (member.participant != number) {
-      ForgetParticipantIfUnusedLocked(number);
-      return Registration{RegistrationCode::kTaken, fmt::format("{} is taken; choose another name", member.name), {}};
-    }
-    if (member.name == name) {
-      added.message = fmt::format("you are {}", name);
-    } else {  // the same name in another case: a rename in all but the key
-      if (Status flood = TakeSendTokenLocked(state, "changing names"); !flood.ok()) return flood;
-      Source& source = sources_.at(state.source);
-      if (Status flood = TakeSourceTokenLocked(source.registrations, options_.max_registration_rate,
-                                               options_.max_registration_burst, "changing names");
-          !flood.ok()) {
-        return flood;
-      }
-      RenameLocked(state, member, name);
-      added.message = fmt::format("you are {}", name);
-    }
-  } else if (!state.folded_name.empty()) {
-    // A rename: the new name is free, so the old one goes.
-    Source& source = sources_.at(state.source);
-    Status flood = TakeSendTokenLocked(state, "changing names");
-    if (flood.ok()) {
-      flood = TakeSourceTokenLocked(source.registrations, options_.max_registration_rate,
-                                    options_.max_registration_burst, "changing names");
-    }
-    if (!flood.ok()) return flood;
-    auto old = members_.extract(state.folded_name);
-    old.key() = folded;
-    state.folded_name = folded;
-    RenameLocked(state, members_.insert(std::move(old)).position->second, name);
-    added.message = fmt::format("you are now {}", name);
-  } else {
-    Source& source = sources_.at(state.source);
-    Status refused;
-    if (members_.size() >= options_.max_users) {
-      spdlog::warn("refused {} ({}): {} users registered, the limit", name, caller.peer, members_.size());
-      refused = Status(StatusCode::kResourceExhausted,
-                       fmt::format("the server is full ({} users); try again later", options_.max_users));
-    } else if (source.names >= options_.max_names_per_address) {
-      spdlog::info("refused {} ({}): its address holds {} names, the limit", name, caller.peer, source.names);
-      refused = Status(StatusCode::kResourceExhausted,
-                       fmt::format("your address holds {} names, the most it may", options_.max_names_per_address));
-    } else {
-      refused = TakeSourceTokenLocked(source.registrations, options_.max_registration_rate,
-                                      options_.max_registration_burst, "taking names");
-    }
-    if (!refused.ok()) {
-      ForgetParticipantIfUnusedLocked(number);
-      return refused;
-    }
-    BindNameLocked(state, name);
-    added.message = fmt::format("welcome, {}", name);
-  }
+  Result<RegisterPlan> plan = PlanRegisterLocked(state, caller, name);
+  if (!plan.ok()) return plan.status();
+  if (plan->answer) return *std::move(plan->answer);
+  ApplyClaimLocked(state, plan->claim);
 
   // The announcement may have overflowed the caller's own stream. Its eviction then frees the name
   // again (unless a session holds it), and the caller must not be told it has it.
   EvictOverflowingLocked();
   const auto after = participants_.find(number);
-  if (after == participants_.end() || after->second.folded_name != folded) {
+  if (after == participants_.end() || after->second.folded_name != FoldUsername(name)) {
     return Status(StatusCode::kResourceExhausted,
                   "too slow: your stream fell too far behind and was ended, and the name with it; listen and "
                   "register again");
   }
-  added.session = after->second.session_token;
-  return added;
+  return Registration{RegistrationCode::kAdded, std::move(plan->claim.answer), after->second.session_token};
+}
+
+Result<Room::RegisterPlan> Room::PlanRegisterLocked(Participant& state, const Caller& caller, std::string_view name) {
+  const std::uint64_t number = state.number;
+  if (Status problem = CheckUsername(name); !problem.ok()) {
+    ForgetParticipantIfUnusedLocked(number);
+    return RegisterPlan{Registration{RegistrationCode::kInvalid, "invalid name: " + problem.message(), {}}, {}};
+  }
+
+  const std::string folded = FoldUsername(name);
+  RegisterPlan plan;
+  plan.claim.participant = number;
+  plan.claim.name = std::string(name);
+  if (auto owner = members_.find(folded); owner != members_.end()) {
+    const Member& member = owner->second;
+    if (member.participant != number) {
+      ForgetParticipantIfUnusedLocked(number);
+      return RegisterPlan{
+          Registration{RegistrationCode::kTaken, fmt::format("{} is taken; choose another name", member.name), {}}, {}};
+    }
+    if (member.name == name) {
+      plan.answer = Registration{RegistrationCode::kAdded, fmt::format("you are {}", name), state.session_token};
+      return plan;
+    }
+    // The same name in another case: a rename in all but the key.
+    if (Status flood = TakeSendTokenLocked(state, "changing names"); !flood.ok()) return flood;
+    if (Status flood = TakeSourceTokenLocked(sources_.at(state.source).registrations, options_.max_registration_rate,
+                                             options_.max_registration_burst, "changing names");
+        !flood.ok()) {
+      return flood;
+    }
+    plan.claim.old_name = member.name;
+    plan.claim.answer = fmt::format("you are {}", name);
+    return plan;
+  }
+  if (!state.folded_name.empty()) {
+    // A rename: the new name is free here, so the old one goes.
+    Status flood = TakeSendTokenLocked(state, "changing names");
+    if (flood.ok()) {
+      flood = TakeSourceTokenLocked(sources_.at(state.source).registrations, options_.max_registration_rate,
+                                    options_.max_registration_burst, "changing names");
+    }
+    if (!flood.ok()) return flood;
+    plan.claim.old_name = members_.at(state.folded_name).name;
+    plan.claim.answer = fmt::format("you are now {}", name);
+    return plan;
+  }
+  Source& source = sources_.at(state.source);
+  Status refused;
+  if (members_.size() >= options_.max_users) {
+    spdlog::warn("refused {} ({}): {} users registered, the limit", name, caller.peer, members_.size());
+    refused = Status(StatusCode::kResourceExhausted,
+                     fmt::format("the server is full ({} users); try again later", options_.max_users));
+  } else if (source.names >= options_.max_names_per_address) {
+    spdlog::info("refused {} ({}): its address holds {} names, the limit", name, caller.peer, source.names);
+    refused = Status(StatusCode::kResourceExhausted,
+                     fmt::format("your address holds {} names, the most it may", options_.max_names_per_address));
+  } else {
+    refused = TakeSourceTokenLocked(source.registrations, options_.max_registration_rate,
+                                    options_.max_registration_burst, "taking names");
+  }
+  if (!refused.ok()) {
+    ForgetParticipantIfUnusedLocked(number);
+    return refused;
+  }
+  plan.claim.answer = fmt::format("welcome, {}", name);
+  return plan;
+}
+
+void Room::ApplyClaimLocked(Participant& state, const NameClaim& claim) {
+  if (claim.old_name.empty()) {
+    BindNameLocked(state, claim.name);
+    return;
+  }
+  const std::string folded = FoldUsername(claim.name);
+  if (state.folded_name == folded) {
+    RenameLocked(state, members_.at(folded), claim.name);
+    return;
+  }
+  auto old = members_.extract(state.folded_name);
+  old.key() = folded;
+  state.folded_name = folded;
+  RenameLocked(state, members_.insert(std::move(old)).position->second, claim.name);
 }
 
 Result<std::uint64_t> Room::Post(const Caller& caller, std::string_view claimed_name, std::string_view text) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return Closed();
+  Participant* state = nullptr;
+  Result<Outgoing> outgoing = CheckPostLocked(caller, claimed_name, text, state);
+  if (!outgoing.ok()) return outgoing.status();
+  ++messages_;
+  if (outgoing->message.kind == MessageKind::kChat) {
+    const std::uint64_t id = BroadcastLocked(std::move(outgoing->message));
+    EvictOverflowingLocked();  // may announce leaves, which take later ids
+    return id;
+  }
+  const std::uint64_t to = outgoing->audience.to;
+  const MessagePtr message = SequenceLocked(std::move(outgoing->message), outgoing->audience);
+  for (Subscriber* subscriber : state->subscribers) DeliverLocked(message, subscriber);
+  if (to != state->number) {
+    for (Subscriber* subscriber : participants_.at(to).subscribers) DeliverLocked(message, subscriber);
+  }
+  EvictOverflowingLocked();
+  return message->id;
+}
+
+Result<Room::Outgoing> Room::CheckPostLocked(const Caller& caller, std::string_view claimed_name,
+                                             std::string_view text, Participant*& state) {
   Result<Participant*> resolved = ResolveLocked(caller, false);
   if (!resolved.ok()) return resolved.status();
   if (*resolved == nullptr || (*resolved)->folded_name.empty()) {
     return Status(StatusCode::kFailedPrecondition, "register first: call AddUser with a name");
   }
-  Participant& state = **resolved;
-  const Member& sender = members_.at(state.folded_name);
+  state = *resolved;
+  const Member& sender = members_.at(state->folded_name);
   if (!claimed_name.empty() && !SameUsername(claimed_name, sender.name)) {
     return Status(StatusCode::kPermissionDenied,
                   fmt::format("you are {} and cannot send as another user", sender.name));
   }
-  if (Status flood = TakeSendTokenLocked(state, "sending"); !flood.ok()) return flood;
-  if (Status flood = TakeSourceTokenLocked(sources_.at(state.source).sends, options_.max_address_rate,
+  if (Status flood = TakeSendTokenLocked(*state, "sending"); !flood.ok()) return flood;
+  if (Status flood = TakeSourceTokenLocked(sources_.at(state->source).sends, options_.max_address_rate,
                                            options_.max_address_burst, "sending");
       !flood.ok()) {
     return flood;
@@ -137,29 +182,29 @@ Result<std::uint64_t> Room::Post(const Caller& caller, std::string_view claimed_
 
   const std::string_view trimmed = TrimText(text);
   if (!IsDirectMessage(trimmed)) {
-    const std::uint64_t id = BroadcastLocked(NewChatMessage(MessageKind::kChat, sender.name, std::string(trimmed)));
-    ++messages_;
-    EvictOverflowingLocked();  // may announce leaves, which take later ids
-    return id;
+    return Outgoing{NewChatMessage(MessageKind::kChat, sender.name, std::string(trimmed)), {}};
   }
-
   Result<Mention> mention = ParseMention(trimmed);
   if (!mention.ok()) return mention.status();
-  const auto recipient = members_.find(FoldUsername(mention->recipient));
-  if (recipient == members_.end()) {
+  if (options_.ledger != nullptr) {
+    // The ledger knows every room's names as they are when it sequences the message, which the
+    // names copied here may not yet show: it finds the recipient, or answers NOT_FOUND.
+    Outgoing direct{NewChatMessage(MessageKind::kDirect, sender.name, std::string(trimmed)),
+                    Audience{state->number, Audience::kEverybody}};
+    direct.message.to = mention->recipient;
+    return direct;
+  }
+  const std::string folded_recipient = FoldUsername(mention->recipient);
+  const Member* recipient = nullptr;
+  if (const auto here = members_.find(folded_recipient); here != members_.end()) {
+    recipient = &here->second;
+  } else {
     return Status(StatusCode::kNotFound, fmt::format("no such user: {}", mention->recipient));
   }
-  ChatMessage direct = NewChatMessage(MessageKind::kDirect, sender.name, std::string(trimmed));
-  direct.to = recipient->second.name;
-  const std::uint64_t to = recipient->second.participant;
-  const MessagePtr message = SequenceLocked(std::move(direct), Audience{state.number, to});
-  ++messages_;
-  for (Subscriber* subscriber : state.subscribers) DeliverLocked(message, subscriber);
-  if (to != state.number) {
-    for (Subscriber* subscriber : participants_.at(to).subscribers) DeliverLocked(message, subscriber);
-  }
-  EvictOverflowingLocked();
-  return message->id;
+  Outgoing direct{NewChatMessage(MessageKind::kDirect, sender.name, std::string(trimmed)),
+                  Audience{state->number, recipient->participant}};
+  direct.message.to = recipient->name;
+  return direct;
 }
 
 Result<std::string> Room::Leave(const Caller& caller) {
@@ -205,10 +250,16 @@ Result<std::vector<std::string>> Room::Usernames() const {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return Closed();
-    by_folded.reserve(members_.size());
+    by_folded.reserve(members_.size() + names_elsewhere_.size());
     for (const auto& [folded, member] : members_) by_folded.emplace_back(folded, member.name);
+    for (const auto& [folded, member] : names_elsewhere_) by_folded.emplace_back(folded, member.name);
   }
   std::sort(by_folded.begin(), by_folded.end());
+  // A shared room may briefly know a name both as its own and as another room's, while a notice
+  // that moved it is on its way.
+  by_folded.erase(std::unique(by_folded.begin(), by_folded.end(),
+                              [](const auto& a, const auto& b) { return a.first == b.first; }),
+                  by_folded.end());
   std::vector<std::string> names;
   names.reserve(by_folded.size());
   for (auto& entry : by_folded) names.push_back(std::move(entry.second));
@@ -243,6 +294,10 @@ void Room::Close(const Status& reason) {
 MessagePtr Room::SequenceLocked(ChatMessage message, Audience audience) {
   message.id = ++last_id_;
   message.server_time = options_.system_now();
+  return StoreLocked(std::move(message), audience);
+}
+
+MessagePtr Room::StoreLocked(ChatMessage message, Audience audience) {
   spdlog::debug("message {} {} from '{}' to '{}' ({} bytes)", message.id, KindName(message.kind), message.from,
                 message.to, message.text.size());
   ++sequenced_[static_cast<std::size_t>(message.kind)];
@@ -284,19 +339,34 @@ void Room::BindNameLocked(Participant& state, std::string_view name) {
   OpenSessionLocked(state);
   if (state.subscribers.empty()) SetNameDeadlineLocked(state);
   spdlog::info("join {}", DescribeLocked(state));
+  if (options_.ledger != nullptr) return;  // the ledger sequenced the notice with the name
   BroadcastLocked(NewChatMessage(MessageKind::kJoin, name, fmt::format("{} joined", name)));
 }
 
 void Room::RenameLocked(Participant& state, Member& member, std::string_view new_name) {
   const std::string old_name = std::exchange(member.name, std::string(new_name));
   spdlog::info("rename {} -> {}", old_name, DescribeLocked(state));
+  if (options_.ledger != nullptr) return;  // the ledger sequenced the notice with the name
   BroadcastLocked(
       NewChatMessage(MessageKind::kNotice, new_name, fmt::format("{} is now known as {}", old_name, new_name)));
 }
 
 void Room::ReleaseNameLocked(Participant& state, std::string_view why) {
-  const auto member = members_.find(state.folded_name);
   spdlog::info("leave {}{}{}", DescribeLocked(state), why.empty() ? "" : ": ", why);
+  const std::string folded = state.folded_name;
+  std::string name = ForgetNameLocked(state);
+  std::string text = why.empty() ? fmt::format("{} left", name) : fmt::format("{} left ({})", name, why);
+  ChatMessage leave = NewChatMessage(MessageKind::kLeave, name, std::move(text));
+  if (options_.ledger != nullptr) {
+    leave.server_time = options_.system_now();
+    options_.ledger->Release(state.number, folded, std::move(leave));
+    return;
+  }
+  BroadcastLocked(std::move(leave));
+}
+
+std::string Room::ForgetNameLocked(Participant& state) {
+  const auto member = members_.find(state.folded_name);
   std::string name = std::move(member->second.name);
   members_.erase(member);
   state.folded_name.clear();
@@ -308,8 +378,7 @@ void Room::ReleaseNameLocked(Participant& state, std::string_view why) {
   state.session_secret = {};
   state.session_token.clear();
   state.session_used = false;
-  std::string text = why.empty() ? fmt::format("{} left", name) : fmt::format("{} left ({})", name, why);
-  BroadcastLocked(NewChatMessage(MessageKind::kLeave, name, std::move(text)));
+  return name;
 }
 
 }  // namespace chat

@@ -9,6 +9,10 @@
 // Pure logic: no gRPC. The server's call objects translate RPCs into Room calls, and Listen streams
 // take part as Subscribers, so tests drive a Room with fake subscribers and a fake clock.
 //
+// A room may be shared with rooms of other processes (RoomOptions::ledger, and "A shared room"
+// below): then the names and the order are decided by the ledger they share, and this room keeps
+// what is its own (its participants, sessions, streams, buckets and caps) and a copy of the rest.
+//
 // Threading: every public method may be called from any thread. One mutex, mu_, guards all state.
 // Subscriber::Deliver and Subscriber::Close are called with mu_ held; that is what gives every
 // subscriber the same order. Lock order is Room::mu_ before any subscriber's own lock, so a
@@ -87,6 +91,19 @@ class Subscriber {
   virtual void Close(const Status& reason) = 0;
 };
 
+// The part of a room that several processes share (a room kept in Redis:
+// backend/redis/redis_backend.h). With a ledger the room does not sequence anything itself: a new
+// name is granted by the ledger first (PlanRegister, then BindClaimed), a message goes to the ledger
+// (CheckPost), a freed name is handed to Release, and the room delivers and keeps only what the
+// ledger sequenced and hands back (Accept), the notices of its own names included.
+class RoomLedger {
+ public:
+  virtual ~RoomLedger() = default;
+  // `participant` gave up its name `folded`: free it there and sequence `leave`. Called with the
+  // room's lock held: must not block and must not call into the room.
+  virtual void Release(std::uint64_t participant, const std::string& folded, ChatMessage leave) = 0;
+};
+
 struct RoomOptions {
   std::size_t max_text_bytes = 4096;
   std::size_t max_users = 20000;
@@ -124,6 +141,12 @@ struct RoomOptions {
   std::size_t history_bytes = 64 * 1024 * 1024;
   // The id of the first message. A server passes one above every id it issued before (server.cc).
   std::uint64_t first_id = 1;
+
+  // Participant numbers begin above this. The rooms that share a ledger take ranges of their own,
+  // so that a number names one participant across all of them.
+  std::uint64_t participant_base = 0;
+  // The ledger of a shared room; null for a room of its own. Must outlive the room.
+  RoomLedger* ledger = nullptr;
 
   // Called with the room's lock held whenever a deadline is set (a name waiting for its stream, a
   // flood-control bucket to forget), so that a timer can call ExpireDeadlines() in time. Must not
@@ -217,6 +240,52 @@ class Room {
   // or nullopt when none is set.
   std::optional<SteadyTime> ExpireDeadlines();
 
+  // A shared room (RoomOptions::ledger). Register, Post and the notices of names go through the
+  // ledger; everything else is answered as above.
+
+  // A name to ask the ledger for: `name` for `participant`, whose name was `old_name` (empty for a
+  // first name). `answer` is what the caller is told once the ledger granted it.
+  struct NameClaim {
+    std::uint64_t participant = 0;
+    std::string name;
+    std::string old_name;
+    std::string answer;
+  };
+  // Register's checks and buckets, without taking the name: either the answer (a refusal, or the
+  // caller already has exactly that name) or a claim for the ledger. TAKEN only for a name held in
+  // this room; the ledger knows the others.
+  struct RegisterPlan {
+    std::optional<Registration> answer;
+    NameClaim claim;
+  };
+  Result<RegisterPlan> PlanRegister(const Caller& caller, std::string_view name);
+  // The ledger granted `claim`, and sequenced its notice (which comes back through Accept): binds
+  // the name here. ABORTED when the caller's name or participant changed since PlanRegister; the
+  // caller then gives the claimed name back to the ledger.
+  Result<Registration> BindClaimed(const Caller& caller, const NameClaim& claim);
+  // Post's checks and buckets, without sequencing: the message (id 0) and who may see it, for the
+  // ledger to sequence. A direct message's recipient is left to the ledger to find: its `to` is
+  // the name as written, and audience.to is kEverybody.
+  struct Outgoing {
+    ChatMessage message;
+    Audience audience;
+  };
+  Result<Outgoing> CheckPost(const Caller& caller, std::string_view claimed_name, std::string_view text);
+
+  // A name held in another room of the ledger.
+  struct SharedName {
+    std::string name;
+    std::uint64_t participant;
+  };
+  // The names the ledger held when this room joined it. Before the first Accept.
+  void AdoptNames(const std::vector<SharedName>& names);
+  // A message the ledger sequenced, with an id above every one accepted before (one at or below
+  // them was accepted already, and is dropped): delivered to the subscribers it is for, kept, and
+  // applied to the names. `participant` is who a join, leave or rename notice is about, and
+  // `old_name` the name a rename replaced. A leave of a name this room still holds (freed by the
+  // ledger: its process was taken for dead) frees it here too.
+  void Accept(ChatMessage message, Audience audience, std::uint64_t participant, std::string_view old_name);
+
   struct Stats {
     std::size_t users = 0;
     std::size_t subscribers = 0;
@@ -289,6 +358,8 @@ class Room {
   // "alice (ipv4:1.2.3.4:5)", for logs. Never the token.
   std::string DescribeLocked(const Participant& participant) const;
   MessagePtr SequenceLocked(ChatMessage message, Audience audience = {});
+  // Keeps and hands to the observers `message`, which has its id.
+  MessagePtr StoreLocked(ChatMessage message, Audience audience);
   std::uint64_t BroadcastLocked(ChatMessage message);  // returns the message id
   void DeliverLocked(const MessagePtr& message, Subscriber* subscriber);
   // The replay `from` asks for, for `participant`.
@@ -297,15 +368,29 @@ class Room {
   // its answer is known, so that no reference into members_ or participants_ is held across an
   // eviction (which frees names and forgets participants).
   void EvictOverflowingLocked();
+  // Register's checks and buckets for `state` (PlanRegister).
+  Result<RegisterPlan> PlanRegisterLocked(Participant& state, const Caller& caller, std::string_view name);
+  // Gives `state` the name `claim` asks for, announced when the room is its own.
+  void ApplyClaimLocked(Participant& state, const NameClaim& claim);
   void BindNameLocked(Participant& participant, std::string_view name);
-  // A name change, announced; the caller has taken the tokens.
+  // A name change, announced when the room is its own; the caller has taken the tokens.
   void RenameLocked(Participant& participant, Member& member, std::string_view new_name);
+  // Post's checks and buckets (CheckPost); `state` is the sender.
+  Result<Outgoing> CheckPostLocked(const Caller& caller, std::string_view claimed_name, std::string_view text,
+                                   Participant*& state);
   Status TakeSendTokenLocked(Participant& participant, std::string_view what);
   Status TakeSourceTokenLocked(TokenBucket& bucket, double rate, double burst, std::string_view what);
   // Gives `participant` a session if it has none.
   void OpenSessionLocked(Participant& participant);
-  // Frees the participant's name, announcing `why`, and ends its session.
+  // Frees the participant's name, announcing `why` (through the ledger, when there is one), and
+  // ends its session.
   void ReleaseNameLocked(Participant& participant, std::string_view why);
+  // The local half of that: frees the name and ends the session; returns the name.
+  std::string ForgetNameLocked(Participant& participant);
+  // Whether this room issued participant number `number` (it may have forgotten it since).
+  bool IssuedLocked(std::uint64_t number) const {
+    return number > options_.participant_base && number <= last_participant_;
+  }
   // Sets the deadline for a participant that has a name and no stream: registration_grace, or
   // session_hold once its session is in use.
   void SetNameDeadlineLocked(Participant& participant);
@@ -325,12 +410,13 @@ class Room {
   mutable std::mutex mu_;
   bool closed_ = false;
   std::uint64_t last_id_;
-  std::uint64_t last_participant_ = 0;
+  std::uint64_t last_participant_;
   std::unordered_map<std::uint64_t, Participant> participants_;  // by number
   std::unordered_map<std::string, std::uint64_t> by_peer_;      // connections' participants
   std::unordered_map<std::string, std::uint64_t> by_session_;   // by session key
   std::unordered_map<std::string, Source> sources_;             // by SourceAddress()
   std::unordered_map<std::string, Member> members_;             // by folded name
+  std::unordered_map<std::string, Member> names_elsewhere_;     // a shared room's other rooms' names, by folded name
   std::vector<Listener> listeners_;
   std::unordered_map<const Subscriber*, std::size_t> listener_index_;  // position in listeners_
   std::vector<Subscriber*> observers_;

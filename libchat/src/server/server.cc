@@ -1,6 +1,9 @@
 #include "chat/server.h"
 
 #include <pthread.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <condition_variable>
 #include <mutex>
@@ -18,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include "backend/memory_backend.h"
+#include "backend/redis/redis_backend.h"
 #include "backend/room_backend.h"
 #include "chat.grpc.pb.h"
 #include "common/deadline_timer.h"
@@ -103,10 +107,18 @@ Status CheckOptions(const ServerOptions& options) {
     return invalid("TLS needs both a certificate chain and its private key");
   }
   if (options.stats_interval.count() < 0) return invalid("stats_interval must be 0 (off) or more");
+  if (!options.redis.empty() && options.redis_prefix.empty()) return invalid("redis_prefix must not be empty");
   if (options.keepalive_time.count() <= 0 || options.keepalive_timeout.count() <= 0) {
     return invalid("keepalive_time and keepalive_timeout must be positive");
   }
   return Status::Ok();
+}
+
+// "HOST:PID": unique among the processes of the hosts of one room.
+std::string DefaultNodeName() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "node");
+  return fmt::format("{}:{}", host, getpid());
 }
 
 int ThreadCount(const ServerOptions& options) {
@@ -170,6 +182,7 @@ class Server::Impl {
   CallCounters counters_;
   BusyGate busy_gate_;
   std::shared_ptr<RoomBackend> backend_;  // shared with the embedders' Observers and Bots
+  Status backend_status_;                 // why there is no backend_
   std::unique_ptr<DeadlineTimer> stats_timer_;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
   WriteSchedulers schedulers_;  // one per queue
@@ -210,7 +223,12 @@ Server::Impl::Impl(const ServerOptions& options, const BackendFactory& make_back
   room_options.history_bytes = options_.history_bytes;
   room_options.first_id = FirstMessageId();
   room_options.encode = EncodeForWire;  // once per message, whatever the number of subscribers
-  backend_ = make_backend(std::move(room_options));
+  Result<std::shared_ptr<RoomBackend>> backend = make_backend(std::move(room_options));
+  if (!backend.ok()) {
+    backend_status_ = backend.status();
+    return;
+  }
+  backend_ = std::move(backend).value();
   if (options_.stats_interval.count() > 0) {
     stats_timer_ = std::make_unique<DeadlineTimer>([this]() -> std::optional<SteadyTime> {
       LogStats();
@@ -230,6 +248,7 @@ Server::Impl::~Impl() {
 }
 
 Status Server::Impl::Start() {
+  if (!backend_status_.ok()) return backend_status_;
   grpc::ServerBuilder builder;
   // Connections are accepted by the Acceptor (acceptor.h: caps, and an accept loop that survives
   // running out of descriptors), which hands each one to gRPC for its handshake.
@@ -322,6 +341,12 @@ Status Server::Impl::Start() {
       ResetFloodGuard::Options{options_.max_reset_rate, options_.max_reset_burst, options_.reset_flood_hold},
       acceptor_.get());
   health_status_.SetServing(true);
+  // A room kept outside the process is served only while it can be reached. Shutdown() has set
+  // NOT_SERVING for good before it closes the backend, after which no change comes.
+  backend_->WatchStore([this](bool reachable) {
+    std::lock_guard<std::mutex> lock(shutdown_mu_);
+    if (!shutdown_started_) health_status_.SetServing(reachable);
+  });
   spdlog::info("serving on {}{} with {} completion-queue threads, at most {} connections", address(),
                options_.tls_certificate_chain.empty() ? "" : " (TLS)", threads, acceptor_->max_connections());
   if (metrics_ != nullptr) spdlog::info("metrics on http://{}/metrics", metrics_address());
@@ -426,7 +451,22 @@ void Server::Impl::Wait() {
 }
 
 Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
-  return ServerWithBackend::Start(options, [](RoomOptions room) { return std::make_shared<MemoryBackend>(std::move(room)); });
+  if (options.redis.empty()) {
+    return ServerWithBackend::Start(options, [](RoomOptions room) -> Result<std::shared_ptr<RoomBackend>> {
+      return std::shared_ptr<RoomBackend>(std::make_shared<MemoryBackend>(std::move(room)));
+    });
+  }
+  Result<RedisEndpoint> endpoint = ParseRedisUrl(options.redis);
+  if (!endpoint.ok()) return endpoint.status();
+  RedisBackendOptions redis;
+  redis.endpoint = *endpoint;
+  redis.prefix = options.redis_prefix;
+  redis.node_name = options.node_name.empty() ? DefaultNodeName() : options.node_name;
+  return ServerWithBackend::Start(options, [&redis](RoomOptions room) -> Result<std::shared_ptr<RoomBackend>> {
+    Result<std::unique_ptr<RedisBackend>> backend = RedisBackend::Open(std::move(room), redis);
+    if (!backend.ok()) return backend.status();
+    return std::shared_ptr<RoomBackend>(std::move(backend).value());
+  });
 }
 
 Result<std::unique_ptr<Server>> ServerWithBackend::Start(const ServerOptions& options,

@@ -13,8 +13,9 @@
 
 namespace chat {
 
-// Makes the server's backend from the room options the server derived from its ServerOptions.
-using BackendFactory = std::function<std::shared_ptr<RoomBackend>(RoomOptions room)>;
+// Makes the server's backend from the room options the server derived from its ServerOptions; an
+// error stops Start() with it.
+using BackendFactory = std::function<Result<std::shared_ptr<RoomBackend>>(RoomOptions room)>;
 
 struct ServerWithBackend {
   // Server::Start, on the backend `make_backend` returns.

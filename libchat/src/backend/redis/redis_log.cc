@@ -10,19 +10,22 @@
 namespace chat {
 namespace {
 
-// KEYS: the counter, the log. ARGV: the caller's floor, the log's length, the payload.
-// INCR and XADD in one script, so that no other node's entry comes between taking an id and
-// storing under it; ids are formatted with %d, since Lua's own number format would write
+// The first two KEYS of every script Run() sends are the counter and the log, and the first two
+// ARGV the caller's floor and the log's length; append(payload) gives `payload` the next id and
+// stores it. INCR and XADD in one script, so that no other node's entry comes between taking an id
+// and storing under it; ids are formatted with %d, since Lua's own number format would write
 // 1.7643e+15.
-constexpr std::string_view kAppendScript = R"lua(
-local id = redis.call('INCR', KEYS[1])
-local floor = tonumber(ARGV[1])
-if id <= floor then
-  id = floor + 1
-  redis.call('SET', KEYS[1], string.format('%d', id))
+constexpr std::string_view kAppendFunction = R"lua(
+local function append(payload)
+  local id = redis.call('INCR', KEYS[1])
+  local floor = tonumber(ARGV[1])
+  if id <= floor then
+    id = floor + 1
+    redis.call('SET', KEYS[1], string.format('%d', id))
+  end
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], string.format('%d-0', id), 'p', payload)
+  return id
 end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], string.format('%d-0', id), 'p', ARGV[3])
-return id
 )lua";
 
 // The message id of a stream entry id "ID-0"; 0 if it is not one.
@@ -48,24 +51,36 @@ RedisLog::RedisLog(RedisLogOptions options)
 }
 
 // Stopped, not reset: a read's answer may still call Read(), which needs reader_ to be there.
-RedisLog::~RedisLog() {
+RedisLog::~RedisLog() { Stop(); }
+
+void RedisLog::Stop() {
   stopping_.store(true, std::memory_order_relaxed);
   if (reader_ != nullptr) reader_->Stop();
   writer_->Stop();
 }
 
 void RedisLog::Append(std::string payload, std::function<void(Result<std::uint64_t>)> done) {
-  writer_->Send({"EVAL", std::string(kAppendScript), "2", counter_key_, log_key_, std::to_string(floor()),
-                 std::to_string(options_.max_entries), std::move(payload)},
-                [this, done = std::move(done)](Result<RedisValue> reply) {
-                  if (!reply.ok()) return done(reply.status());
-                  if (reply->type != RedisValue::Type::kInteger || reply->integer <= 0) {
-                    return done(Malformed(reply->type == RedisValue::Type::kError ? reply->text : "no id"));
-                  }
-                  const auto id = static_cast<std::uint64_t>(reply->integer);
-                  RaiseFloor(id);
-                  done(id);
-                });
+  Run("return append(ARGV[3])", {}, {std::move(payload)}, [this, done = std::move(done)](Result<RedisValue> reply) {
+    if (!reply.ok()) return done(reply.status());
+    if (reply->type != RedisValue::Type::kInteger || reply->integer <= 0) {
+      return done(Malformed(reply->type == RedisValue::Type::kError ? reply->text : "no id"));
+    }
+    const auto id = static_cast<std::uint64_t>(reply->integer);
+    RaiseFloor(id);
+    done(id);
+  });
+}
+
+void RedisLog::Run(std::string_view body, std::vector<std::string> keys, std::vector<std::string> args,
+                   RedisConnection::Callback done) {
+  std::vector<std::string> argv{"EVAL", fmt::format("{}{}", kAppendFunction, body), std::to_string(keys.size() + 2),
+                                counter_key_, log_key_};
+  argv.reserve(argv.size() + keys.size() + args.size() + 2);
+  for (std::string& key : keys) argv.push_back(std::move(key));
+  argv.push_back(std::to_string(floor()));
+  argv.push_back(std::to_string(options_.max_entries));
+  for (std::string& arg : args) argv.push_back(std::move(arg));
+  writer_->Send(std::move(argv), std::move(done));
 }
 
 void RedisLog::Follow(std::uint64_t after_id, EntriesHandler on_entries, HealthHandler on_health) {

@@ -29,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backend/redis/redis_connection.h"
@@ -69,16 +70,28 @@ class RedisLog {
   // reached or did not answer in time (the entry may or may not be stored then).
   void Append(std::string payload, std::function<void(Result<std::uint64_t>)> done);
 
+  // Runs the Lua script `body` on the writing connection, in order with the appends. The script
+  // may call append(payload), which stores an entry as Append does and returns its id; the
+  // script's KEYS are the log's two and then `keys`, its ARGV two of the log's and then `args`
+  // (so its own begin at KEYS[3] and ARGV[3]). The script text is sent with every call. A caller
+  // that learns an id from the reply passes it to RaiseFloor.
+  void Run(std::string_view body, std::vector<std::string> keys, std::vector<std::string> args,
+           RedisConnection::Callback done);
+
   // Starts reading every entry after `after_id`. Once only.
   void Follow(std::uint64_t after_id, EntriesHandler on_entries, HealthHandler on_health);
 
   // The highest id read or appended here: the floor Append passes.
   std::uint64_t floor() const { return floor_.load(std::memory_order_relaxed); }
+  void RaiseFloor(std::uint64_t id);
+
+  // Stops both connections (RedisConnection::Stop): what waits is answered UNAVAILABLE, on the
+  // calling thread, and nothing is handed over any more. Not from a callback of the log.
+  void Stop();
 
  private:
   void Read();
   void OnRead(Result<RedisValue> reply);
-  void RaiseFloor(std::uint64_t id);
 
   const RedisLogOptions options_;
   const std::string log_key_;

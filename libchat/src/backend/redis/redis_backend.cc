@@ -1,0 +1,438 @@
+#include "backend/redis/redis_backend.h"
+
+#include <algorithm>
+#include <future>
+#include <optional>
+#include <utility>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "backend/redis/log_record.h"
+#include "chat/rules.h"
+
+namespace chat {
+namespace {
+
+constexpr char kSeparator = '\x1f';
+
+// The scripts below run on the log's writer (RedisLog::Run): KEYS[1] and KEYS[2] are the log's, and
+// ARGV[1] and ARGV[2]; append(payload) stores an entry. A name's value is "participant, node, name,
+// claim" joined by 0x1F (31).
+
+// Joining: KEYS nodes, node-numbers, the lease, names; ARGV the node, the lease in ms. Returns the
+// node's number, the last id, and every name's value.
+constexpr std::string_view kJoinScript = R"lua(
+if redis.call('EXISTS', KEYS[5]) == 1 then return redis.error_reply('NODE a node of this name is alive') end
+redis.call('SET', KEYS[5], '1', 'PX', ARGV[4])
+redis.call('SADD', KEYS[3], ARGV[3])
+local number = redis.call('INCR', KEYS[4])
+local last = redis.call('GET', KEYS[1]) or '0'
+return {number, last, redis.call('HVALS', KEYS[6])}
+)lua";
+
+// Taking a name: KEYS names, this node's names; ARGV the folded name, the participant, the value,
+// the folded old name ('' for a first name), the most names, the notice. Returns {1, id}; {0, the
+// holder's name} when another participant holds it; {2, ''} when the room is full.
+constexpr std::string_view kClaimScript = R"lua(
+local current = redis.call('HGET', KEYS[3], ARGV[3])
+if current then
+  local owner, name = string.match(current, '^(%d+)\31[^\31]*\31([^\31]*)\31')
+  if owner ~= ARGV[4] then return {0, name} end
+elseif ARGV[6] == '' and redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[7]) then
+  return {2, ''}
+end
+if ARGV[6] ~= '' and ARGV[6] ~= ARGV[3] then
+  local old = redis.call('HGET', KEYS[3], ARGV[6])
+  if old and string.match(old, '^(%d+)') == ARGV[4] then
+    redis.call('HDEL', KEYS[3], ARGV[6])
+    redis.call('SREM', KEYS[4], ARGV[6])
+  end
+end
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[5])
+redis.call('SADD', KEYS[4], ARGV[3])
+return {1, append(ARGV[8])}
+)lua";
+
+// Freeing a name: KEYS names, this node's names; ARGV the folded name, the value this node stored,
+// the notice. Returns the notice's id, or 0 when the name is no longer that claim's.
+constexpr std::string_view kReleaseScript = R"lua(
+if redis.call('HGET', KEYS[3], ARGV[3]) ~= ARGV[4] then return 0 end
+redis.call('HDEL', KEYS[3], ARGV[3])
+redis.call('SREM', KEYS[4], ARGV[3])
+return append(ARGV[5])
+)lua";
+
+// Storing a direct message, with its recipient as Redis knows it: KEYS names; ARGV the folded
+// recipient, and the record around the recipient's name and participant (log_record.h). Returns
+// {id, recipient's name}, or {0} when nobody has that name.
+constexpr std::string_view kDirectScript = R"lua(
+local value = redis.call('HGET', KEYS[3], ARGV[3])
+if not value then return {0} end
+local participant, name = string.match(value, '^(%d+)\31[^\31]*\31([^\31]*)\31')
+return {append(ARGV[4] .. name .. ARGV[5] .. participant .. ARGV[6]), name}
+)lua";
+
+// Renewing the lease: KEYS the lease, nodes; ARGV the lease in ms, the node.
+constexpr std::string_view kRenewScript = R"lua(
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[3])
+redis.call('SADD', KEYS[4], ARGV[4])
+return 1
+)lua";
+
+// Freeing the names of nodes whose lease is gone, each with a leave notice (log_record.h's format):
+// KEYS names, nodes; ARGV the key prefix. Keys of other nodes are made here, which is why the room
+// needs one Redis rather than a Redis Cluster. Returns how many names it freed.
+constexpr std::string_view kReapScript = R"lua(
+local freed = 0
+local time = redis.call('TIME')
+local micros = string.format('%d%06d', time[1], time[2])
+for _, node in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+  if redis.call('EXISTS', ARGV[3] .. ':node:' .. node) == 0 then
+    local held = ARGV[3] .. ':node-names:' .. node
+    for _, folded in ipairs(redis.call('SMEMBERS', held)) do
+      local value = redis.call('HGET', KEYS[3], folded)
+      if value then
+        local participant, owner, name = string.match(value, '^(%d+)\31([^\31]*)\31([^\31]*)\31')
+        if owner == node then
+          redis.call('HDEL', KEYS[3], folded)
+          append(table.concat({'1', '3', micros, name, '', '0', '0', participant, '',
+                               name .. ' left (their server stopped answering)'}, '\31'))
+          freed = freed + 1
+        end
+      end
+    end
+    redis.call('DEL', held)
+    redis.call('SREM', KEYS[4], node)
+  end
+end
+return freed
+)lua";
+
+// A value's fields: participant, node, name, claim.
+std::vector<std::string_view> Fields(std::string_view value) {
+  std::vector<std::string_view> fields;
+  for (std::size_t end = value.find(kSeparator);; end = value.find(kSeparator)) {
+    fields.push_back(value.substr(0, end));
+    if (end == std::string_view::npos) break;
+    value.remove_prefix(end + 1);
+  }
+  return fields;
+}
+
+Status Unexpected(const RedisValue& value) {
+  return Status(StatusCode::kInternal,
+                fmt::format("the room's store answered something unexpected{}{}",
+                            value.type == RedisValue::Type::kError ? ": " : "", value.text));
+}
+
+// The answer's integer when it is a positive one, else 0. Out of line: GCC 12 takes the optional
+// inside a Result for uninitialized when such a test is inlined into a lambda.
+[[gnu::noinline]] std::int64_t PositiveInteger(const Result<RedisValue>& answer) {
+  if (!answer.ok() || answer->type != RedisValue::Type::kInteger) return 0;
+  return std::max<std::int64_t>(answer->integer, 0);
+}
+
+// Waits for one answer of Redis, for Open(): the connection answers every command, in time or with
+// UNAVAILABLE, so this never waits longer than its timeouts.
+Result<RedisValue> Await(RedisLog& log, std::string_view script, std::vector<std::string> keys,
+                         std::vector<std::string> args) {
+  auto answer = std::make_shared<std::promise<Result<RedisValue>>>();
+  std::future<Result<RedisValue>> future = answer->get_future();
+  log.Run(script, std::move(keys), std::move(args),
+          [answer](Result<RedisValue> reply) { answer->set_value(std::move(reply)); });
+  return future.get();
+}
+
+}  // namespace
+
+RedisBackend::RedisBackend(RedisBackendOptions options)
+    : options_(std::move(options)),
+      names_key_(options_.prefix + ":names"),
+      nodes_key_(options_.prefix + ":nodes"),
+      lease_key_(options_.prefix + ":node:" + options_.node_name),
+      node_names_key_(options_.prefix + ":node-names:" + options_.node_name) {
+  RedisLogOptions log;
+  log.endpoint = options_.endpoint;
+  log.prefix = options_.prefix;
+  log.max_entries = options_.log_entries;
+  log.connection = options_.connection;
+  log_ = std::make_unique<RedisLog>(std::move(log));
+}
+
+Result<std::unique_ptr<RedisBackend>> RedisBackend::Open(RoomOptions room, RedisBackendOptions options) {
+  if (options.node_name.empty() || options.node_name.find(kSeparator) != std::string::npos) {
+    return Status(StatusCode::kInvalidArgument, "the node name must not be empty");
+  }
+  std::unique_ptr<RedisBackend> backend(new RedisBackend(std::move(options)));
+  RedisBackend& self = *backend;
+  Result<RedisValue> joined =
+      Await(*self.log_, kJoinScript,
+            {self.nodes_key_, self.options_.prefix + ":node-numbers", self.lease_key_, self.names_key_},
+            {self.options_.node_name, std::to_string(self.options_.lease.count())});
+  if (!joined.ok()) return joined.status();
+  if (joined->type == RedisValue::Type::kError && joined->text.rfind("NODE ", 0) == 0) {
+    return Status(StatusCode::kAlreadyExists,
+                  fmt::format("a node named {} is alive in the room's store; give this one another --node-name, or "
+                              "wait {} s for the old one's lease to run out",
+                              self.options_.node_name, self.options_.lease.count() / 1000));
+  }
+  if (joined->type != RedisValue::Type::kArray || joined->elements.size() != 3 ||
+      joined->elements[0].type != RedisValue::Type::kInteger) {
+    return Unexpected(*joined);
+  }
+  const auto number = static_cast<std::uint64_t>(joined->elements[0].integer);
+  const std::uint64_t last_id = std::stoull(joined->elements[1].text.empty() ? "0" : joined->elements[1].text);
+  std::vector<Room::SharedName> names;
+  for (const RedisValue& value : joined->elements[2].elements) {
+    const std::vector<std::string_view> fields = Fields(value.text);
+    if (fields.size() != 4) continue;
+    names.push_back(Room::SharedName{std::string(fields[2]), std::stoull(std::string(fields[0]))});
+  }
+
+  self.room_max_users_ = room.max_users;
+  room.participant_base = number << 32;
+  room.first_id = last_id + 1;
+  room.ledger = &self;
+  // The timer runs its task only once the room asked it to, so the room exists by then.
+  self.expiry_timer_ = std::make_unique<DeadlineTimer>([&self] { return self.room_->ExpireDeadlines(); });
+  room.on_deadline = [&self](SteadyTime deadline) { self.expiry_timer_->RunBy(deadline); };
+  self.room_ = std::make_unique<Room>(std::move(room));
+  self.room_->AdoptNames(names);
+  self.log_->Follow(
+      last_id, [&self](std::vector<RedisLogEntry> entries, bool) { self.OnEntries(std::move(entries)); },
+      [&self](const Status& status) { self.OnStoreHealth(status); });
+  self.tick_timer_ = std::make_unique<DeadlineTimer>([&self]() -> std::optional<SteadyTime> {
+    self.Tick();
+    return std::chrono::steady_clock::now() + self.options_.tick;
+  });
+  self.tick_timer_->RunBy(std::chrono::steady_clock::now() + self.options_.tick);
+  spdlog::info("joined the room in Redis at {}:{} as node {} (number {}), after message #{}, with {} names",
+               self.options_.endpoint.host, self.options_.endpoint.port, self.options_.node_name, number, last_id,
+               names.size());
+  return backend;
+}
+
+RedisBackend::~RedisBackend() {
+  tick_timer_.reset();
+  log_->Stop();
+  expiry_timer_.reset();  // its task reads room_
+}
+
+void RedisBackend::Register(const Caller& caller, std::string_view name, Reply<Registration> reply) {
+  Result<Room::RegisterPlan> plan = room_->PlanRegister(caller, name);
+  if (!plan.ok()) return reply(plan.status());
+  if (plan->answer) return reply(*std::move(plan->answer));
+  Room::NameClaim claim = std::move(plan->claim);
+  const std::string folded = FoldUsername(claim.name);
+  std::uint64_t serial = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    serial = ++last_claim_;
+  }
+  const std::string value =
+      fmt::format("{1}{0}{2}{0}{3}{0}{4}", kSeparator, claim.participant, options_.node_name, claim.name, serial);
+  LogRecord notice;
+  notice.participant = claim.participant;
+  notice.message.from = claim.name;
+  notice.message.server_time = std::chrono::system_clock::now();
+  if (claim.old_name.empty()) {
+    notice.message.kind = MessageKind::kJoin;
+    notice.message.text = fmt::format("{} joined", claim.name);
+  } else {
+    notice.message.kind = MessageKind::kNotice;
+    notice.message.text = fmt::format("{} is now known as {}", claim.old_name, claim.name);
+    notice.old_name = claim.old_name;
+  }
+  std::vector<std::string> args{folded,
+                                std::to_string(claim.participant),
+                                value,
+                                claim.old_name.empty() ? std::string() : FoldUsername(claim.old_name),
+                                std::to_string(room_max_users_),
+                                EncodeLogRecord(notice)};
+  log_->Run(kClaimScript, {names_key_, node_names_key_}, std::move(args),
+            [this, caller, claim = std::move(claim), folded, value, reply = std::move(reply)](Result<RedisValue> answer) {
+              if (!answer.ok()) return reply(ClosedOr(answer.status()));
+              if (answer->type != RedisValue::Type::kArray || answer->elements.size() != 2) {
+                return reply(Unexpected(*answer));
+              }
+              const RedisValue& code = answer->elements[0];
+              const RedisValue& detail = answer->elements[1];
+              if (code.integer == 0) {
+                return reply(Registration{RegistrationCode::kTaken,
+                                          fmt::format("{} is taken; choose another name", detail.text), {}});
+              }
+              if (code.integer == 2) {
+                return reply(Status(StatusCode::kResourceExhausted,
+                                    fmt::format("the room is full ({} users); try again later", room_max_users_)));
+              }
+              log_->RaiseFloor(static_cast<std::uint64_t>(detail.integer));
+              {
+                std::lock_guard<std::mutex> lock(mu_);
+                claims_[claim.participant] = Claim{folded, value};
+              }
+              Result<Registration> bound = room_->BindClaimed(caller, claim);
+              if (!bound.ok()) {
+                // Granted in Redis, but not taken here: give it back, with the notice it owes.
+                ChatMessage leave;
+                leave.kind = MessageKind::kLeave;
+                leave.from = claim.name;
+                leave.text = fmt::format("{} left", claim.name);
+                leave.server_time = std::chrono::system_clock::now();
+                Release(claim.participant, folded, std::move(leave));
+              }
+              reply(std::move(bound));
+            });
+}
+
+void RedisBackend::Post(const Caller& caller, std::string_view claimed_name, std::string_view text,
+                        Reply<std::uint64_t> reply) {
+  Result<Room::Outgoing> outgoing = room_->CheckPost(caller, claimed_name, text);
+  if (!outgoing.ok()) return reply(outgoing.status());
+  LogRecord record{std::move(outgoing->message), outgoing->audience, 0, {}};
+  if (record.message.kind != MessageKind::kDirect) {
+    log_->Append(EncodeLogRecord(record), [this, reply = std::move(reply)](Result<std::uint64_t> id) {
+      reply(id.ok() ? id : ClosedOr(id.status()));
+    });
+    return;
+  }
+  DirectTemplate direct = EncodeDirectTemplate(record);
+  std::vector<std::string> args{FoldUsername(record.message.to), std::move(direct.head), std::move(direct.middle),
+                                std::move(direct.tail)};
+  log_->Run(kDirectScript, {names_key_}, std::move(args),
+            [this, recipient = record.message.to, reply = std::move(reply)](Result<RedisValue> answer) {
+              if (!answer.ok()) return reply(ClosedOr(answer.status()));
+              if (answer->type != RedisValue::Type::kArray || answer->elements.empty()) {
+                return reply(Unexpected(*answer));
+              }
+              const std::int64_t id = answer->elements[0].integer;
+              if (id <= 0) return reply(Status(StatusCode::kNotFound, fmt::format("no such user: {}", recipient)));
+              log_->RaiseFloor(static_cast<std::uint64_t>(id));
+              reply(static_cast<std::uint64_t>(id));
+            });
+}
+
+void RedisBackend::Subscribe(const Caller& caller, Subscriber* subscriber, ListenFrom from, Reply<std::size_t> reply) {
+  reply(room_->Subscribe(caller, subscriber, from));
+}
+
+void RedisBackend::Unsubscribe(Subscriber* subscriber) { room_->Unsubscribe(subscriber); }
+
+void RedisBackend::Leave(const Caller& caller, Reply<std::string> reply) { reply(room_->Leave(caller)); }
+
+void RedisBackend::History(const Caller& caller, std::uint64_t before_id, std::uint32_t limit,
+                           Reply<MessageHistory::Page> reply) {
+  reply(room_->History(caller, before_id, limit));
+}
+
+void RedisBackend::Usernames(const Caller& caller, Reply<std::vector<std::string>> reply) {
+  if (Status session = room_->CheckSession(caller); !session.ok()) return reply(session);
+  reply(room_->Usernames());
+}
+
+Status RedisBackend::Observe(Subscriber* observer) { return room_->Observe(observer); }
+
+void RedisBackend::Unobserve(Subscriber* observer) { room_->Unobserve(observer); }
+
+Room::Stats RedisBackend::stats() const { return room_->stats(); }
+
+void RedisBackend::WatchStore(std::function<void(bool reachable)> on_change) {
+  std::lock_guard<std::mutex> lock(mu_);
+  on_store_change_ = std::move(on_change);
+  if (!store_reachable_ && on_store_change_) on_store_change_(false);
+}
+
+// Called with the room's lock held: only queues the script.
+void RedisBackend::Release(std::uint64_t participant, const std::string& folded, ChatMessage leave) {
+  std::optional<Claim> claim;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto found = claims_.find(participant);
+    if (found != claims_.end() && found->second.folded == folded) {
+      claim = std::move(found->second);
+      claims_.erase(found);
+    }
+  }
+  if (!claim) {
+    spdlog::warn("freeing {}: this node has no claim of it in the room's store", leave.from);
+    return;
+  }
+  SendRelease(PendingRelease{claim->folded, claim->value, EncodeLogRecord(LogRecord{std::move(leave), {}, participant, {}})});
+}
+
+void RedisBackend::SendRelease(PendingRelease release) {
+  std::vector<std::string> args{release.folded, release.value, release.notice};
+  log_->Run(kReleaseScript, {names_key_, node_names_key_}, std::move(args),
+            [this, release = std::move(release)](Result<RedisValue> answer) mutable {
+              if (answer.ok()) {
+                if (const std::int64_t id = PositiveInteger(answer); id > 0) log_->RaiseFloor(static_cast<std::uint64_t>(id));
+                return;
+              }
+              if (closed_.load(std::memory_order_relaxed)) return;  // the lease goes with Close; the names with it
+              std::lock_guard<std::mutex> lock(mu_);
+              retries_.push_back(std::move(release));  // sent again on the next tick
+            });
+}
+
+void RedisBackend::OnEntries(std::vector<RedisLogEntry> entries) {
+  for (RedisLogEntry& entry : entries) {
+    std::optional<LogRecord> record = DecodeLogRecord(entry.id, entry.payload);
+    if (!record) {
+      spdlog::warn("skipped entry {} of the room's log: not a record this server reads", entry.id);
+      continue;
+    }
+    room_->Accept(std::move(record->message), record->audience, record->participant, record->old_name);
+  }
+}
+
+void RedisBackend::OnStoreHealth(const Status& status) {
+  if (status.ok()) {
+    spdlog::info("the room's store is reachable again; reading the log from where it stopped");
+  } else {
+    spdlog::warn("{}", status.message());
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  store_reachable_ = status.ok();
+  if (on_store_change_) on_store_change_(store_reachable_);
+}
+
+void RedisBackend::Tick() {
+  log_->Run(kRenewScript, {lease_key_, nodes_key_}, {std::to_string(options_.lease.count()), options_.node_name},
+            [](Result<RedisValue>) {});
+  log_->Run(kReapScript, {names_key_, nodes_key_}, {options_.prefix}, [](Result<RedisValue> answer) {
+    if (const std::int64_t freed = PositiveInteger(answer); freed > 0) {
+      spdlog::info("freed {} names of nodes that stopped answering", freed);
+    }
+  });
+  std::vector<PendingRelease> retries;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    retries.swap(retries_);
+  }
+  for (PendingRelease& release : retries) SendRelease(std::move(release));
+}
+
+Status RedisBackend::ClosedOr(const Status& status) const {
+  if (!closed_.load(std::memory_order_relaxed)) return status;
+  std::lock_guard<std::mutex> lock(mu_);
+  return close_reason_;
+}
+
+// The lease goes first and then this node's names, with their notices, so that the other nodes
+// see them freed at once rather than once the lease has run out.
+void RedisBackend::Close(const Status& reason) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_.load(std::memory_order_relaxed)) return;
+    close_reason_ = reason;
+    closed_.store(true, std::memory_order_relaxed);
+  }
+  room_->Close(reason);
+  tick_timer_.reset();
+  log_->Run("return redis.call('DEL', KEYS[3])", {lease_key_}, {}, [](Result<RedisValue>) {});
+  Result<RedisValue> reaped = Await(*log_, kReapScript, {names_key_, nodes_key_}, {options_.prefix});
+  if (!reaped.ok()) spdlog::warn("could not free this node's names: {}", reaped.status().message());
+  log_->Stop();
+}
+
+}  // namespace chat

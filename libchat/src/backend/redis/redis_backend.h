@@ -1,0 +1,130 @@
+// The room shared by several server processes (nodes) through one Redis: every node keeps a Room of
+// its own for what is its own (its participants, sessions, streams, buckets and caps), and Redis
+// keeps what they share (room/room.h, "A shared room"):
+//
+// - The order: every message and notice is stored in the log (redis_log.h) first, under the next
+//   id; every node, the sender's included, delivers to its own streams what it reads back, so all
+//   see the same messages in the same order. SendMessage answers once the message is stored.
+// - The names: PREFIX:names maps each folded name to "participant, node, name, claim" (fields
+//   joined by 0x1F). A name is taken, changed or freed by a Lua script that checks the owner and
+//   stores the notice in the log in the same atomic step, so a name has one owner across all nodes
+//   and its notice appears once. Each node mirrors the others' names from the notices it reads.
+// - The nodes: a node is alive while its lease PREFIX:node:NODE exists; it renews it every tick.
+//   On every tick every node also frees the names of nodes whose lease is gone (PREFIX:nodes lists
+//   the nodes, PREFIX:node-names:NODE the names each holds), storing a leave notice for each, once.
+//   A node stopped cleanly gives its lease up and frees its names at once.
+//
+// Participant numbers are the node's number (PREFIX:node-numbers, taken once at start) times 2^32
+// plus the Room's own count, so a number names one participant in every node's history.
+//
+// Not yet shared: sessions. A session token is known to the node that issued it only, so a client
+// whose node went away registers again on another.
+//
+// Threading: as RoomBackend. Replies come on the log's writer thread (Redis's answers), the room's
+// deliveries on its reader thread, the lease and the sweeps on a timer thread of the backend's.
+// Lock order: Room::mu_, then mu_ here, then a RedisConnection's.
+#ifndef CHAT_SRC_BACKEND_REDIS_REDIS_BACKEND_H_
+#define CHAT_SRC_BACKEND_REDIS_REDIS_BACKEND_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "backend/redis/redis_log.h"
+#include "backend/room_backend.h"
+#include "common/deadline_timer.h"
+#include "room/room.h"
+
+namespace chat {
+
+struct RedisBackendOptions {
+  RedisEndpoint endpoint;
+  std::string prefix = "chat";
+  std::string node_name;  // unique among the nodes alive
+  // How long a node counts as alive after it last renewed its lease, and how often each node
+  // renews its own and frees the names of nodes whose lease ran out.
+  std::chrono::milliseconds lease{10000};
+  std::chrono::milliseconds tick{1000};
+  std::size_t log_entries = 10000;  // kept in Redis (XADD MAXLEN ~)
+  RedisConnectionOptions connection;  // its endpoint is set from `endpoint`
+};
+
+class RedisBackend final : public RoomBackend, private RoomLedger {
+ public:
+  // Joins the room in Redis: takes the node's number and lease, reads the names held and the last
+  // id, and starts reading the log after it. Waits for Redis (at most a few of the connection's
+  // timeouts): UNAVAILABLE when it cannot be reached, ALREADY_EXISTS when a node of that name is
+  // alive. `room`'s participant_base, first_id, ledger and on_deadline are the backend's own.
+  static Result<std::unique_ptr<RedisBackend>> Open(RoomOptions room, RedisBackendOptions options);
+  ~RedisBackend() override;
+
+  void Register(const Caller& caller, std::string_view name, Reply<Registration> reply) override;
+  void Post(const Caller& caller, std::string_view claimed_name, std::string_view text,
+            Reply<std::uint64_t> reply) override;
+  void Subscribe(const Caller& caller, Subscriber* subscriber, ListenFrom from, Reply<std::size_t> reply) override;
+  void Unsubscribe(Subscriber* subscriber) override;
+  void Leave(const Caller& caller, Reply<std::string> reply) override;
+  void History(const Caller& caller, std::uint64_t before_id, std::uint32_t limit,
+               Reply<MessageHistory::Page> reply) override;
+  void Usernames(const Caller& caller, Reply<std::vector<std::string>> reply) override;
+  Status Observe(Subscriber* observer) override;
+  void Unobserve(Subscriber* observer) override;
+  Room::Stats stats() const override;
+  void WatchStore(std::function<void(bool reachable)> on_change) override;
+  void Close(const Status& reason) override;
+
+ private:
+  // What this node stored for a name it holds, which a release must find unchanged.
+  struct Claim {
+    std::string folded;
+    std::string value;
+  };
+  struct PendingRelease {
+    std::string folded;
+    std::string value;
+    std::string notice;
+  };
+
+  explicit RedisBackend(RedisBackendOptions options);
+
+  // RoomLedger.
+  void Release(std::uint64_t participant, const std::string& folded, ChatMessage leave) override;
+
+  void SendRelease(PendingRelease release);
+  void OnEntries(std::vector<RedisLogEntry> entries);
+  void OnStoreHealth(const Status& status);
+  // Renews the lease, frees the names of dead nodes, and sends the releases that failed again.
+  void Tick();
+  // An answer for a request whose reply came after Close(): the reason it was given.
+  Status ClosedOr(const Status& status) const;
+
+  const RedisBackendOptions options_;
+  const std::string names_key_;
+  const std::string nodes_key_;
+  const std::string lease_key_;
+  const std::string node_names_key_;
+  std::size_t room_max_users_ = 0;  // RoomOptions::max_users, which Redis checks for the whole room
+  std::unique_ptr<RedisLog> log_;
+  std::unique_ptr<Room> room_;
+  std::unique_ptr<DeadlineTimer> expiry_timer_;  // the room's deadlines
+  std::unique_ptr<DeadlineTimer> tick_timer_;
+
+  mutable std::mutex mu_;
+  std::unordered_map<std::uint64_t, Claim> claims_;  // by participant; guarded by mu_
+  std::vector<PendingRelease> retries_;              // guarded by mu_
+  std::uint64_t last_claim_ = 0;                     // guarded by mu_
+  std::function<void(bool)> on_store_change_;        // guarded by mu_
+  bool store_reachable_ = true;                      // guarded by mu_
+  Status close_reason_;                              // guarded by mu_
+  std::atomic<bool> closed_{false};
+};
+
+}  // namespace chat
+
+#endif  // CHAT_SRC_BACKEND_REDIS_REDIS_BACKEND_H_

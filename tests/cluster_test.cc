@@ -1,0 +1,223 @@
+// Several servers (nodes) sharing one room through a real redis-server: one order, names unique
+// across nodes, direct messages that cross nodes and reach only their two people, and what a node
+// does while Redis is stalled or restarts.
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include "backend/redis/redis_connection.h"
+#include "health.grpc.pb.h"
+#include "support/redis_process.h"
+#include "support/registration_race.h"
+#include "support/test_server.h"
+
+namespace chat::testing {
+namespace {
+
+ServerOptions NodeOptions(const RedisProcess& redis, const std::string& node) {
+  ServerOptions options = LoopbackOptions();
+  options.redis = redis.url();
+  options.node_name = node;
+  return options;
+}
+
+// Two nodes of one room on `redis`.
+struct Cluster {
+  explicit Cluster(const RedisProcess& redis) : a(NodeOptions(redis, "a")), b(NodeOptions(redis, "b")) {}
+  TestServer a;
+  TestServer b;
+};
+
+bool Saw(const std::vector<ChatMessage>& messages, const std::string& text) {
+  return std::any_of(messages.begin(), messages.end(), [&](const ChatMessage& m) { return m.text == text; });
+}
+
+grpc::health::v1::HealthCheckResponse::ServingStatus Health(const TestServer& server) {
+  auto health = grpc::health::v1::Health::NewStub(grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + kPatience);
+  grpc::health::v1::HealthCheckResponse response;
+  if (!health->Check(&context, grpc::health::v1::HealthCheckRequest(), &response).ok()) {
+    return grpc::health::v1::HealthCheckResponse::UNKNOWN;
+  }
+  return response.status();
+}
+
+TEST_CASE("a broadcast crosses nodes, and a direct message reaches only its two people", "[redis][cluster]") {
+  RedisProcess redis;
+  Cluster cluster(redis);
+  TestUser alice(cluster.a, "alice"), bob(cluster.b, "bob"), carol(cluster.b, "carol"), dave(cluster.a, "dave");
+
+  const std::uint64_t hello = alice.Say("hello from a");
+  for (TestUser* user : {&alice, &bob, &carol, &dave}) {
+    INFO(user->name());
+    const std::optional<ChatMessage> message = user->WaitFor(HasId(hello));
+    REQUIRE(message.has_value());
+    CHECK(message->from == "alice");
+    CHECK(message->text == "hello from a");
+  }
+
+  // Redis finds the recipient, so a name just taken on another node is reachable at once.
+  const std::uint64_t secret = alice.Say("@bob psst");
+  const std::uint64_t marker = carol.Say("marker");
+  for (TestUser* user : {&alice, &bob}) {
+    INFO(user->name());
+    const std::vector<ChatMessage> seen = user->ReadThrough(marker);
+    const auto direct = std::find_if(seen.begin(), seen.end(), [&](const ChatMessage& m) { return m.id == secret; });
+    REQUIRE(direct != seen.end());
+    CHECK(direct->kind == MessageKind::kDirect);
+    CHECK(direct->to == "bob");
+  }
+  CHECK_FALSE(Saw(carol.ReadThrough(marker), "@bob psst"));
+  CHECK_FALSE(Saw(dave.ReadThrough(marker), "@bob psst"));
+  CHECK(bob.client().Send("@nobody hello?").status() == Status(StatusCode::kNotFound, "no such user: nobody"));
+
+  // Only the two of them get it again from history, on either node.
+  const Result<HistoryPage> bobs = bob.client().History(0, 50);
+  REQUIRE(bobs.ok());
+  CHECK(Saw(bobs->messages, "@bob psst"));
+  const Result<HistoryPage> daves = dave.client().History(0, 50);
+  REQUIRE(daves.ok());
+  CHECK_FALSE(Saw(daves->messages, "@bob psst"));
+}
+
+TEST_CASE("a name held on one node is TAKEN on the other, in any case, and ListUsers lists both nodes",
+          "[redis][cluster]") {
+  RedisProcess redis;
+  Cluster cluster(redis);
+  TestUser alice(cluster.a, "Alice");
+  auto other = cluster.b.NewClient();
+  const Result<Registration> taken = other->AddUser("aLICE");
+  REQUIRE(taken.ok());
+  CHECK(taken->code == RegistrationCode::kTaken);
+  CHECK(taken->message == "Alice is taken; choose another name");
+
+  TestUser bob(cluster.b, "bob");
+  REQUIRE(Eventually([&] {
+    const Result<std::vector<std::string>> names = alice.client().ListUsers();
+    return names.ok() && *names == std::vector<std::string>{"Alice", "bob"};
+  }));
+
+  // Once Alice leaves, the name is free on the other node.
+  alice.Leave();
+  const Result<Registration> added = other->AddUser("aLICE");
+  REQUIRE(added.ok());
+  CHECK(added->code == RegistrationCode::kAdded);
+  CHECK(bob.WaitFor(IsLeaveOf("Alice")).has_value());
+}
+
+TEST_CASE("50 registrations of one name at once, spread over three nodes, give exactly one ADDED", "[redis][cluster]") {
+  RedisProcess redis;
+  Cluster cluster(redis);
+  TestServer c(NodeOptions(redis, "c"));
+  const RaceOutcome outcome = RaceToRegister({&cluster.a, &cluster.b, &c}, 50, "zed");
+  CHECK(outcome.added == 1);
+  CHECK(outcome.taken == 49);
+  CHECK(outcome.other == 0);
+}
+
+TEST_CASE("subscribers on different nodes see the same 1,000 messages in the same order", "[redis][cluster]") {
+  RedisProcess redis;
+  Cluster cluster(redis);
+  TestUser sender_a(cluster.a, "sender_a"), sender_b(cluster.b, "sender_b");
+  TestUser watcher_a(cluster.a, "watcher_a"), watcher_b(cluster.b, "watcher_b");
+  constexpr int kEach = 500;
+  std::atomic<int> failures{0};
+  const auto send = [&failures](TestUser& sender) {
+    for (int i = 0; i < kEach; ++i) {
+      if (!sender.client().Send(fmt::format("{} {}", sender.name(), i)).ok()) ++failures;
+    }
+  };
+  std::thread from_a(send, std::ref(sender_a)), from_b(send, std::ref(sender_b));
+  from_a.join();
+  from_b.join();
+  REQUIRE(failures == 0);
+  const std::uint64_t last = sender_a.Say("the end");
+
+  std::vector<std::vector<std::uint64_t>> orders;
+  for (TestUser* watcher : {&watcher_a, &watcher_b}) {
+    std::vector<std::uint64_t> ids;
+    for (const ChatMessage& message : watcher->ReadThrough(last)) {
+      if (message.kind == MessageKind::kChat && message.id != last) ids.push_back(message.id);
+    }
+    orders.push_back(std::move(ids));
+  }
+  CHECK(orders[0].size() == 2 * kEach);
+  CHECK(std::is_sorted(orders[0].begin(), orders[0].end()));
+  CHECK(orders[0] == orders[1]);
+}
+
+TEST_CASE("while Redis is stalled a node answers UNAVAILABLE, keeps its streams, and says NOT_SERVING; then it "
+          "catches up",
+          "[redis][cluster]") {
+  RedisProcess redis;
+  Cluster cluster(redis);
+  TestUser alice(cluster.a, "alice"), bob(cluster.b, "bob");
+  const std::uint64_t before = alice.Say("before the stall");
+  REQUIRE(bob.WaitFor(HasId(before)).has_value());
+
+  redis.Pause();
+  const auto asked = std::chrono::steady_clock::now();
+  const Result<std::uint64_t> refused = alice.client().Send("during the stall");
+  const auto answered_in = std::chrono::steady_clock::now() - asked;
+  CHECK(refused.status().code() == StatusCode::kUnavailable);
+  CHECK(refused.status().message().rfind(std::string(kStoreUnreachable), 0) == 0);
+  // The connection's timeout is 500 ms; the bound leaves room for a loaded machine.
+  CHECK(answered_in < std::chrono::seconds(2));
+  const Result<Registration> no_name = cluster.b.NewClient()->AddUser("carol");
+  CHECK(no_name.status().code() == StatusCode::kUnavailable);
+  CHECK(Eventually([&] { return Health(cluster.a) == grpc::health::v1::HealthCheckResponse::NOT_SERVING; }));
+
+  redis.Resume();
+  CHECK(Eventually([&] { return Health(cluster.a) == grpc::health::v1::HealthCheckResponse::SERVING; }));
+  std::uint64_t after = 0;
+  REQUIRE(Eventually([&] {
+    const Result<std::uint64_t> sent = alice.client().Send("after the stall");
+    if (sent.ok()) after = *sent;
+    return sent.ok();
+  }));
+  CHECK(after > before);
+  // The streams stayed open: both read on, with nothing stored missing.
+  for (TestUser* user : {&alice, &bob}) {
+    INFO(user->name());
+    CHECK(Saw(user->ReadThrough(after), "after the stall"));
+  }
+}
+
+TEST_CASE("after Redis is killed and restarted from its append-only file, no id is given twice", "[redis][cluster]") {
+  RedisProcess redis(RedisProcess::Options{true});
+  Cluster cluster(redis);
+  TestUser alice(cluster.a, "alice"), bob(cluster.b, "bob");
+  const std::uint64_t before = alice.Say("before the restart");
+  REQUIRE(bob.WaitFor(HasId(before)).has_value());
+
+  redis.Kill();
+  const Result<std::uint64_t> refused = bob.client().Send("while Redis is down");
+  CHECK(refused.status().code() == StatusCode::kUnavailable);
+  redis.Start();
+
+  std::uint64_t after = 0;
+  REQUIRE(Eventually([&] {
+    const Result<std::uint64_t> sent = bob.client().Send("after the restart");
+    if (sent.ok()) after = *sent;
+    return sent.ok();
+  }));
+  CHECK(after > before);
+  for (TestUser* user : {&alice, &bob}) {
+    INFO(user->name());
+    const std::vector<ChatMessage> seen = user->ReadThrough(after);
+    CHECK(std::is_sorted(seen.begin(), seen.end(),
+                         [](const ChatMessage& x, const ChatMessage& y) { return x.id < y.id; }));
+  }
+}
+
+}  // namespace
+}  // namespace chat::testing
