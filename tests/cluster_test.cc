@@ -15,6 +15,7 @@
 
 #include "backend/redis/redis_connection.h"
 #include "health.grpc.pb.h"
+#include "support/raw_chat.h"
 #include "support/redis_process.h"
 #include "support/registration_race.h"
 #include "support/test_server.h"
@@ -216,6 +217,68 @@ TEST_CASE("after Redis is killed and restarted from its append-only file, no id 
     const std::vector<ChatMessage> seen = user->ReadThrough(after);
     CHECK(std::is_sorted(seen.begin(), seen.end(),
                          [](const ChatMessage& x, const ChatMessage& y) { return x.id < y.id; }));
+  }
+}
+
+TEST_CASE("a client whose node stops resumes on another node under its name, missing nothing", "[redis][cluster]") {
+  RedisProcess redis;
+  auto a = std::make_unique<TestServer>(NodeOptions(redis, "a"));
+  TestServer b(NodeOptions(redis, "b"));
+  // One target naming both nodes: gRPC connects to the first that answers, a first.
+  ClientOptions options;
+  options.server_address = fmt::format("ipv4:{},{}", a->address(), b.address());
+  Client alice(options);
+  const Result<Registration> registered = alice.AddUser("alice");
+  REQUIRE(registered.ok());
+  REQUIRE(registered->code == RegistrationCode::kAdded);
+  Result<std::unique_ptr<MessageStream>> stream = alice.Listen();
+  REQUIRE(stream.ok());
+  TestUser bob(b, "bob");
+  const std::uint64_t first = bob.Say("before a stops");
+  const std::optional<ChatMessage> seen_first = (*stream)->Next(kPatience);
+  REQUIRE(seen_first.has_value());
+  // Her stream may have begun with her own join or bob's; read on to the first message.
+  std::vector<ChatMessage> seen{*seen_first};
+  while (seen.back().id != first) {
+    const std::optional<ChatMessage> next = (*stream)->Next(kPatience);
+    REQUIRE(next.has_value());
+    seen.push_back(*next);
+  }
+
+  a.reset();  // stops node a: alice's stream ends with UNAVAILABLE, and resumes on b
+  const std::uint64_t during = bob.Say("while alice moves");
+  const std::uint64_t direct = bob.Say("@alice still there?");
+  std::vector<ChatMessage> after;
+  while (after.empty() || after.back().id != direct) {
+    const std::optional<ChatMessage> next = (*stream)->Next(kPatience);
+    REQUIRE(next.has_value());
+    after.push_back(*next);
+  }
+  std::vector<std::uint64_t> ids;
+  for (const ChatMessage& message : after) {
+    CHECK(message.kind != MessageKind::kGap);
+    CHECK_FALSE(message.kind == MessageKind::kLeave);
+    ids.push_back(message.id);
+  }
+  CHECK(std::find(ids.begin(), ids.end(), during) != ids.end());
+  CHECK(std::is_sorted(ids.begin(), ids.end()));
+  CHECK(ids.front() > first);
+  // Still hers, on b: listed, and sending as alice.
+  CHECK(IsRegistered(bob.client(), "alice"));
+  const Result<std::uint64_t> reply = alice.Send("@bob yes, on b now");
+  REQUIRE(reply.ok());
+  CHECK(bob.WaitFor(HasId(*reply)).has_value());
+}
+
+TEST_CASE("a token of no session is UNAUTHENTICATED on every node", "[redis][cluster]") {
+  RedisProcess redis;
+  Cluster cluster(redis);
+  TestUser alice(cluster.a, "alice");
+  for (const TestServer* node : {&cluster.a, &cluster.b}) {
+    RawChat raw(node->address());
+    raw.set_session(std::string(64, 'a'));  // well formed, and nobody's
+    const grpc::Status refused = raw.RefusedListen(ListenRequest());
+    CHECK(refused.error_code() == grpc::StatusCode::UNAUTHENTICATED);
   }
 }
 

@@ -12,7 +12,7 @@
 namespace chat::bench {
 
 struct BenchOptions {
-  std::string server;      // HOST:PORT of a running server; empty starts one (below)
+  std::string server;      // HOST:PORT of a running server, or nodes of one room: A,B,...; empty starts one (below)
   pid_t server_pid = 0;    // a server on this host to sample from /proc
   // Without `server`: the chat-server program to start (empty: the one beside chat-bench), or a
   // server in this process instead, sharing its gRPC with the load (less than half as fast).

@@ -19,7 +19,9 @@ int main(int argc, char** argv) {
   bool quiet = false;
 
   CLI::App app{"chat-bench: measures a chat server. Without --server it starts a chat-server process of its own."};
-  app.add_option("--server", options.server, "HOST:PORT of a running server to measure");
+  app.add_option("--server", options.server,
+                 "HOST:PORT of a running server to measure; HOST:PORT,HOST:PORT,... for the nodes of one room (with "
+                 "--redis), among which subscribers and senders are spread in turn");
   app.add_option("--server-pid", options.server_pid, "PID of that server, when local, to sample its CPU and RSS");
   app.add_option("--server-bin", options.server_binary,
                  "Without --server: the chat-server program to start (default: the one beside chat-bench)");

@@ -16,6 +16,7 @@
 #include "chat.grpc.pb.h"
 #include "client/connection.h"
 #include "common/thread_annotations.h"
+#include "server_list.h"
 #include "stamp.h"
 #include "wire/wire.h"
 
@@ -195,10 +196,10 @@ Result<std::unique_ptr<SenderPool>> SenderPool::Start(const ClientOptions& conne
           ? std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(senders / rate))
           : Clock::duration::zero();
   std::unique_ptr<SenderPool> pool(new SenderPool());
+  const std::vector<std::string> servers = ServerList(connection.server_address);
   for (int i = 0; i < senders; ++i) {
     auto sender = std::make_unique<Sender>(
-        pool.get(),
-        Chat::NewStub(NewConnection(connection.server_address, connection.tls_root_certificates)), interval,
+        pool.get(), Chat::NewStub(NewConnection(ServerFor(servers, i), connection.tls_root_certificates)), interval,
         connection.rpc_timeout, size);
     // Unique to this process: a sender never listens, so the server keeps its name for its
     // registration grace period after the run.

@@ -13,6 +13,7 @@
 #include "chat.grpc.pb.h"
 #include "client/connection.h"
 #include "common/thread_annotations.h"
+#include "server_list.h"
 #include "stamp.h"
 #include "wire/wire.h"
 
@@ -187,8 +188,9 @@ class SubscriberPool::Readers {
     const int connection_count = polling.connections > 0 ? std::min(polling.connections, subscribers) : subscribers;
     const int queue_count = polling.queue_per_thread ? polling.threads : 1;
     for (int i = 0; i < queue_count; ++i) queues_.push_back(std::make_unique<grpc::CompletionQueue>());
+    const std::vector<std::string> servers = ServerList(address);
     for (int i = 0; i < connection_count; ++i) {
-      stubs_.push_back(Chat::NewStub(NewConnection(address, tls_root_certificates)));
+      stubs_.push_back(Chat::NewStub(NewConnection(ServerFor(servers, i), tls_root_certificates)));
     }
     for (int i = 0; i < subscribers; ++i) {
       const int connection = i % connection_count;
@@ -261,7 +263,10 @@ Result<std::unique_ptr<SubscriberPool>> SubscriberPool::Open(const std::string& 
   }
   pool->readers_ =
       std::make_unique<Readers>(pool.get(), address, tls_root_certificates, subscribers, polling);
-  for (int i = 0; i < stalled; ++i) pool->stalled_.push_back(StalledStream::Open(address, tls_root_certificates));
+  const std::vector<std::string> servers = ServerList(address);
+  for (int i = 0; i < stalled; ++i) {
+    pool->stalled_.push_back(StalledStream::Open(ServerFor(servers, i), tls_root_certificates));
+  }
   std::unique_lock<std::mutex> lock(pool->mu_);
   if (!pool->all_accepted_.wait_for(lock, std::chrono::seconds(120),
                                     [&] { return pool->accepted_ + pool->refused_ == pool->expected_; })) {

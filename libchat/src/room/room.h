@@ -250,6 +250,7 @@ class Room {
     std::string name;
     std::string old_name;
     std::string answer;
+    std::string session;  // the participant's session token: its own, or a new one it takes with the name
   };
   // Register's checks and buckets, without taking the name: either the answer (a refusal, or the
   // caller already has exactly that name) or a claim for the ledger. TAKEN only for a name held in
@@ -271,6 +272,17 @@ class Room {
     Audience audience;
   };
   Result<Outgoing> CheckPost(const Caller& caller, std::string_view claimed_name, std::string_view text);
+
+  // A session the ledger moved here from another room (its process went away), with its name:
+  // the caller becomes that participant, under that name, held for session_hold until it listens.
+  // ALREADY_EXISTS when a participant of this room holds the name.
+  struct MovedSession {
+    std::uint64_t participant = 0;
+    std::string name;
+  };
+  Status AdoptSession(const Caller& caller, const MovedSession& session);
+  // The id of the last message sequenced or accepted.
+  std::uint64_t last_id() const;
 
   // A name held in another room of the ledger.
   struct SharedName {
@@ -355,6 +367,8 @@ class Room {
   Result<Participant*> ResolveLocked(const Caller& caller, bool make);
   // A new participant for calls without a token from `peer`.
   Participant& ParticipantOfPeerLocked(const std::string& peer);
+  // A new participant numbered `number`, counted against the source address of `peer`.
+  Participant& AddParticipantLocked(std::uint64_t number, const std::string& peer);
   // "alice (ipv4:1.2.3.4:5)", for logs. Never the token.
   std::string DescribeLocked(const Participant& participant) const;
   MessagePtr SequenceLocked(ChatMessage message, Audience audience = {});
@@ -382,6 +396,8 @@ class Room {
   Status TakeSourceTokenLocked(TokenBucket& bucket, double rate, double burst, std::string_view what);
   // Gives `participant` a session if it has none.
   void OpenSessionLocked(Participant& participant);
+  // Gives `participant` the session of token `text` (a shared room's, made elsewhere).
+  void AdoptSessionTokenLocked(Participant& participant, const std::string& text);
   // Frees the participant's name, announcing `why` (through the ledger, when there is one), and
   // ends its session.
   void ReleaseNameLocked(Participant& participant, std::string_view why);

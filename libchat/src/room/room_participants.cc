@@ -46,12 +46,17 @@ Status Room::CheckSession(const Caller& caller) {
 
 Room::Participant& Room::ParticipantOfPeerLocked(const std::string& peer) {
   const std::uint64_t number = ++last_participant_;
+  Participant& participant = AddParticipantLocked(number, peer);
+  participant.peer = peer;
+  by_peer_[peer] = number;
+  return participant;
+}
+
+Room::Participant& Room::AddParticipantLocked(std::uint64_t number, const std::string& peer) {
   Participant& participant = participants_[number];
   participant.number = number;
-  participant.peer = peer;
   participant.source = SourceAddress(peer);
   participant.sends = TokenBucket(options_.max_rate, options_.max_burst, options_.steady_now());
-  by_peer_[peer] = number;
   auto [source, new_source] = sources_.try_emplace(participant.source);
   if (new_source) {
     const SteadyTime now = options_.steady_now();

@@ -8,6 +8,7 @@
 #include "chat/rules.h"
 #include "common/shutdown.h"
 #include "room/room.h"
+#include "room/session_token.h"
 
 namespace chat {
 
@@ -16,7 +17,12 @@ Result<Room::RegisterPlan> Room::PlanRegister(const Caller& caller, std::string_
   if (closed_) return Status(StatusCode::kUnavailable, kShuttingDownMessage);
   Result<Participant*> resolved = ResolveLocked(caller, true);
   if (!resolved.ok()) return resolved.status();
-  return PlanRegisterLocked(**resolved, caller, name);
+  Result<RegisterPlan> plan = PlanRegisterLocked(**resolved, caller, name);
+  // The session is in the ledger with the name, so that another room can take it over.
+  if (plan.ok() && !plan->answer) {
+    plan->claim.session = (*resolved)->session_token.empty() ? NewSessionToken().text : (*resolved)->session_token;
+  }
+  return plan;
 }
 
 Result<Registration> Room::BindClaimed(const Caller& caller, const NameClaim& claim) {
@@ -31,6 +37,7 @@ Result<Registration> Room::BindClaimed(const Caller& caller, const NameClaim& cl
     return Status(StatusCode::kAborted, "another change of your name came first; try again");
   }
   names_elsewhere_.erase(FoldUsername(claim.name));  // ours now, whatever notice is still on its way
+  if (state.session_token.empty()) AdoptSessionTokenLocked(state, claim.session);
   ApplyClaimLocked(state, claim);
   return Registration{RegistrationCode::kAdded, claim.answer, state.session_token};
 }
@@ -44,6 +51,41 @@ Result<Room::Outgoing> Room::CheckPost(const Caller& caller, std::string_view cl
   return outgoing;
 }
 
+Status Room::AdoptSession(const Caller& caller, const MovedSession& session) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return Status(StatusCode::kUnavailable, kShuttingDownMessage);
+  if (participants_.contains(session.participant)) return Status::Ok();  // moved here already
+  const std::string folded = FoldUsername(session.name);
+  if (members_.contains(folded)) {
+    return Status(StatusCode::kAlreadyExists, fmt::format("{} is held here by somebody else", session.name));
+  }
+  // Numbered as the session's participant, so that its history (direct messages included) is its own.
+  Participant& moved = AddParticipantLocked(session.participant, caller.peer);
+  AdoptSessionTokenLocked(moved, *caller.session);
+  moved.session_used = true;
+  names_elsewhere_.erase(folded);
+  moved.folded_name = folded;
+  members_[folded] = Member{session.name, moved.number};
+  ++sources_.at(moved.source).names;
+  SetNameDeadlineLocked(moved);
+  spdlog::info("session moved here: {}", DescribeLocked(moved));
+  return Status::Ok();
+}
+
+std::uint64_t Room::last_id() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_id_;
+}
+
+void Room::AdoptSessionTokenLocked(Participant& participant, const std::string& text) {
+  const std::optional<SessionToken> token = ParseSessionToken(text);
+  if (!token) return;
+  by_session_[token->key] = participant.number;
+  participant.session_key = token->key;
+  participant.session_secret = token->secret;
+  participant.session_token = token->text;
+}
+
 void Room::AdoptNames(const std::vector<SharedName>& names) {
   std::lock_guard<std::mutex> lock(mu_);
   for (const SharedName& shared : names) names_elsewhere_[FoldUsername(shared.name)] = Member{shared.name, shared.participant};
@@ -53,7 +95,8 @@ void Room::Accept(ChatMessage message, Audience audience, std::uint64_t particip
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_ || message.id <= last_id_) return;
   last_id_ = message.id;
-  const bool ours = IssuedLocked(participant);
+  // A participant of this room: issued here, or moved here with its session.
+  const bool ours = IssuedLocked(participant) || participants_.contains(participant);
   const auto forget_elsewhere = [&](const std::string& name) {
     const auto found = names_elsewhere_.find(FoldUsername(name));
     if (found != names_elsewhere_.end() && found->second.participant == participant) names_elsewhere_.erase(found);

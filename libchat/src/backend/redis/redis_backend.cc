@@ -10,6 +10,7 @@
 
 #include "backend/redis/log_record.h"
 #include "chat/rules.h"
+#include "room/session_token.h"
 
 namespace chat {
 namespace {
@@ -31,9 +32,10 @@ local last = redis.call('GET', KEYS[1]) or '0'
 return {number, last, redis.call('HVALS', KEYS[6])}
 )lua";
 
-// Taking a name: KEYS names, this node's names; ARGV the folded name, the participant, the value,
-// the folded old name ('' for a first name), the most names, the notice. Returns {1, id}; {0, the
-// holder's name} when another participant holds it; {2, ''} when the room is full.
+// Taking a name: KEYS names, this node's names, sessions; ARGV the folded name, the participant, the
+// value, the folded old name ('' for a first name), the most names, the notice, the session's key.
+// Returns {1, id}; {0, the holder's name} when another participant holds it; {2, ''} when the room
+// is full.
 constexpr std::string_view kClaimScript = R"lua(
 local current = redis.call('HGET', KEYS[3], ARGV[3])
 if current then
@@ -51,16 +53,36 @@ if ARGV[6] ~= '' and ARGV[6] ~= ARGV[3] then
 end
 redis.call('HSET', KEYS[3], ARGV[3], ARGV[5])
 redis.call('SADD', KEYS[4], ARGV[3])
+redis.call('HSET', KEYS[5], ARGV[9], ARGV[3])
 return {1, append(ARGV[8])}
 )lua";
 
-// Freeing a name: KEYS names, this node's names; ARGV the folded name, the value this node stored,
-// the notice. Returns the notice's id, or 0 when the name is no longer that claim's.
+// Freeing a name: KEYS names, this node's names, sessions; ARGV the folded name, the value this
+// node stored, the notice, the session's key. Returns the notice's id, or 0 when the name is no
+// longer that claim's.
 constexpr std::string_view kReleaseScript = R"lua(
 if redis.call('HGET', KEYS[3], ARGV[3]) ~= ARGV[4] then return 0 end
 redis.call('HDEL', KEYS[3], ARGV[3])
 redis.call('SREM', KEYS[4], ARGV[3])
+redis.call('HDEL', KEYS[5], ARGV[6])
 return append(ARGV[5])
+)lua";
+
+// Moving a session (and its name) to this node: KEYS names, sessions, this node's names; ARGV the
+// session's key, its token, this node, the claim, the key prefix. Returns {1, participant, name,
+// the new value, the last id}, or {0} when no name holds that session.
+constexpr std::string_view kResumeScript = R"lua(
+local folded = redis.call('HGET', KEYS[4], ARGV[3])
+if not folded then return {0} end
+local value = redis.call('HGET', KEYS[3], folded)
+if not value then return {0} end
+local participant, node, name, claim, token = string.match(value, '^(%d+)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31(%x+)$')
+if token ~= ARGV[4] then return {0} end
+local moved = table.concat({participant, ARGV[5], name, ARGV[6], token}, '\31')
+redis.call('HSET', KEYS[3], folded, moved)
+redis.call('SREM', ARGV[7] .. ':node-names:' .. node, folded)
+redis.call('SADD', KEYS[5], folded)
+return {1, participant, name, moved, redis.call('GET', KEYS[1]) or '0'}
 )lua";
 
 // Storing a direct message, with its recipient as Redis knows it: KEYS names; ARGV the folded
@@ -93,9 +115,10 @@ for _, node in ipairs(redis.call('SMEMBERS', KEYS[4])) do
     for _, folded in ipairs(redis.call('SMEMBERS', held)) do
       local value = redis.call('HGET', KEYS[3], folded)
       if value then
-        local participant, owner, name = string.match(value, '^(%d+)\31([^\31]*)\31([^\31]*)\31')
+        local participant, owner, name, token = string.match(value, '^(%d+)\31([^\31]*)\31([^\31]*)\31[^\31]*\31(%x+)$')
         if owner == node then
           redis.call('HDEL', KEYS[3], folded)
+          redis.call('HDEL', ARGV[3] .. ':sessions', string.sub(token, 1, 32))
           append(table.concat({'1', '3', micros, name, '', '0', '0', participant, '',
                                name .. ' left (their server stopped answering)'}, '\31'))
           freed = freed + 1
@@ -133,6 +156,9 @@ Status Unexpected(const RedisValue& value) {
   return std::max<std::int64_t>(answer->integer, 0);
 }
 
+// The key of a session token (session_token.h): its first 32 hex digits.
+std::string SessionKey(const std::string& token) { return token.substr(0, 32); }
+
 // Waits for one answer of Redis, for Open(): the connection answers every command, in time or with
 // UNAVAILABLE, so this never waits longer than its timeouts.
 Result<RedisValue> Await(RedisLog& log, std::string_view script, std::vector<std::string> keys,
@@ -151,7 +177,8 @@ RedisBackend::RedisBackend(RedisBackendOptions options)
       names_key_(options_.prefix + ":names"),
       nodes_key_(options_.prefix + ":nodes"),
       lease_key_(options_.prefix + ":node:" + options_.node_name),
-      node_names_key_(options_.prefix + ":node-names:" + options_.node_name) {
+      node_names_key_(options_.prefix + ":node-names:" + options_.node_name),
+      sessions_key_(options_.prefix + ":sessions") {
   RedisLogOptions log;
   log.endpoint = options_.endpoint;
   log.prefix = options_.prefix;
@@ -186,7 +213,7 @@ Result<std::unique_ptr<RedisBackend>> RedisBackend::Open(RoomOptions room, Redis
   std::vector<Room::SharedName> names;
   for (const RedisValue& value : joined->elements[2].elements) {
     const std::vector<std::string_view> fields = Fields(value.text);
-    if (fields.size() != 4) continue;
+    if (fields.size() != 5) continue;
     names.push_back(Room::SharedName{std::string(fields[2]), std::stoull(std::string(fields[0]))});
   }
 
@@ -230,8 +257,9 @@ void RedisBackend::Register(const Caller& caller, std::string_view name, Reply<R
     std::lock_guard<std::mutex> lock(mu_);
     serial = ++last_claim_;
   }
-  const std::string value =
-      fmt::format("{1}{0}{2}{0}{3}{0}{4}", kSeparator, claim.participant, options_.node_name, claim.name, serial);
+  const std::string value = fmt::format("{1}{0}{2}{0}{3}{0}{4}{0}{5}", kSeparator, claim.participant,
+                                        options_.node_name, claim.name, serial, claim.session);
+  const std::string session_key = SessionKey(claim.session);
   LogRecord notice;
   notice.participant = claim.participant;
   notice.message.from = claim.name;
@@ -249,9 +277,11 @@ void RedisBackend::Register(const Caller& caller, std::string_view name, Reply<R
                                 value,
                                 claim.old_name.empty() ? std::string() : FoldUsername(claim.old_name),
                                 std::to_string(room_max_users_),
-                                EncodeLogRecord(notice)};
-  log_->Run(kClaimScript, {names_key_, node_names_key_}, std::move(args),
-            [this, caller, claim = std::move(claim), folded, value, reply = std::move(reply)](Result<RedisValue> answer) {
+                                EncodeLogRecord(notice),
+                                session_key};
+  log_->Run(kClaimScript, {names_key_, node_names_key_, sessions_key_}, std::move(args),
+            [this, caller, claim = std::move(claim), folded, value, session_key,
+             reply = std::move(reply)](Result<RedisValue> answer) {
               if (!answer.ok()) return reply(ClosedOr(answer.status()));
               if (answer->type != RedisValue::Type::kArray || answer->elements.size() != 2) {
                 return reply(Unexpected(*answer));
@@ -269,7 +299,7 @@ void RedisBackend::Register(const Caller& caller, std::string_view name, Reply<R
               log_->RaiseFloor(static_cast<std::uint64_t>(detail.integer));
               {
                 std::lock_guard<std::mutex> lock(mu_);
-                claims_[claim.participant] = Claim{folded, value};
+                claims_[claim.participant] = Claim{folded, value, session_key};
               }
               Result<Registration> bound = room_->BindClaimed(caller, claim);
               if (!bound.ok()) {
@@ -313,12 +343,110 @@ void RedisBackend::Post(const Caller& caller, std::string_view claimed_name, std
 }
 
 void RedisBackend::Subscribe(const Caller& caller, Subscriber* subscriber, ListenFrom from, Reply<std::size_t> reply) {
-  reply(room_->Subscribe(caller, subscriber, from));
+  // A token this node does not know may be of a session another node holds or held.
+  const std::optional<SessionToken> token = caller.session ? ParseSessionToken(*caller.session) : std::nullopt;
+  if (!token || room_->CheckSession(caller).code() != StatusCode::kUnauthenticated) {
+    std::lock_guard<std::mutex> lock(resume_mu_);
+    reply(room_->Subscribe(caller, subscriber, from));
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(resume_mu_);
+    resuming_.emplace(subscriber, Resuming{caller, from, std::move(reply), std::nullopt});
+  }
+  std::uint64_t serial = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    serial = ++last_claim_;
+  }
+  log_->Run(kResumeScript, {names_key_, sessions_key_, node_names_key_},
+            {token->key, token->text, options_.node_name, std::to_string(serial), options_.prefix},
+            [this, subscriber](Result<RedisValue> answer) { OnResume(subscriber, std::move(answer)); });
 }
 
-void RedisBackend::Unsubscribe(Subscriber* subscriber) { room_->Unsubscribe(subscriber); }
+// On the writer's thread.
+void RedisBackend::OnResume(Subscriber* subscriber, Result<RedisValue> answer) {
+  std::optional<Caller> caller;
+  {
+    std::lock_guard<std::mutex> lock(resume_mu_);
+    const auto found = resuming_.find(subscriber);
+    if (found == resuming_.end()) return;  // the stream ended meanwhile, and was answered
+    caller = found->second.caller;
+  }
+  if (!answer.ok()) return EndResuming(subscriber, ClosedOr(answer.status()));
+  const std::vector<RedisValue>& moved = answer->elements;
+  if (answer->type != RedisValue::Type::kArray || moved.empty()) return EndResuming(subscriber, Unexpected(*answer));
+  if (moved[0].integer != 1 || moved.size() != 5) {
+    // No name holds that session: the room answers UNAUTHENTICATED, as for any unknown token.
+    std::lock_guard<std::mutex> lock(resume_mu_);
+    const auto found = resuming_.find(subscriber);
+    if (found == resuming_.end()) return;
+    found->second.reply(room_->Subscribe(found->second.caller, subscriber, found->second.from));
+    resuming_.erase(found);
+    return;
+  }
+  const std::uint64_t participant = std::stoull(moved[1].text);
+  const std::string& name = moved[2].text;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    claims_[participant] = Claim{FoldUsername(name), moved[3].text, SessionKey(*caller->session)};
+  }
+  if (Status adopted = room_->AdoptSession(*caller, Room::MovedSession{participant, name}); !adopted.ok()) {
+    return EndResuming(subscriber, adopted);
+  }
+  spdlog::info("moved the session of {} to this node", name);
+  {
+    std::lock_guard<std::mutex> lock(resume_mu_);
+    const auto found = resuming_.find(subscriber);
+    if (found == resuming_.end()) return;
+    found->second.read_to = std::stoull(moved[4].text);
+  }
+  SubscribeResumed();
+}
 
-void RedisBackend::Leave(const Caller& caller, Reply<std::string> reply) { reply(room_->Leave(caller)); }
+void RedisBackend::SubscribeResumed() {
+  std::lock_guard<std::mutex> lock(resume_mu_);
+  if (resuming_.empty()) return;
+  const std::uint64_t read = room_->last_id();
+  for (auto it = resuming_.begin(); it != resuming_.end();) {
+    Resuming& resuming = it->second;
+    if (!resuming.read_to || *resuming.read_to > read) {
+      ++it;
+      continue;
+    }
+    resuming.reply(room_->Subscribe(resuming.caller, it->first, resuming.from));
+    it = resuming_.erase(it);
+  }
+}
+
+void RedisBackend::EndResuming(Subscriber* subscriber, const Status& status) {
+  std::lock_guard<std::mutex> lock(resume_mu_);
+  const auto found = resuming_.find(subscriber);
+  if (found == resuming_.end()) return;
+  found->second.reply(status);
+  resuming_.erase(found);
+}
+
+void RedisBackend::Unsubscribe(Subscriber* subscriber) {
+  std::lock_guard<std::mutex> lock(resume_mu_);
+  if (const auto found = resuming_.find(subscriber); found != resuming_.end()) {
+    found->second.reply(Status(StatusCode::kCancelled, "the stream ended before its session was moved here"));
+    resuming_.erase(found);
+    return;
+  }
+  room_->Unsubscribe(subscriber);
+}
+
+void RedisBackend::Leave(const Caller& caller, Reply<std::string> reply) {
+  Result<std::string> goodbye = room_->Leave(caller);
+  if (!goodbye.ok()) return reply(std::move(goodbye));
+  // Commands run in order on the writer: this answer comes after the release the room just handed
+  // it, so the name is free on every node once the client hears goodbye (or Redis is unreachable,
+  // and the release is tried again on the next tick).
+  log_->Run("return 1", {}, {}, [goodbye = std::move(goodbye).value(), reply = std::move(reply)](Result<RedisValue>) {
+    reply(goodbye);
+  });
+}
 
 void RedisBackend::History(const Caller& caller, std::uint64_t before_id, std::uint32_t limit,
                            Reply<MessageHistory::Page> reply) {
@@ -357,12 +485,13 @@ void RedisBackend::Release(std::uint64_t participant, const std::string& folded,
     spdlog::warn("freeing {}: this node has no claim of it in the room's store", leave.from);
     return;
   }
-  SendRelease(PendingRelease{claim->folded, claim->value, EncodeLogRecord(LogRecord{std::move(leave), {}, participant, {}})});
+  SendRelease(PendingRelease{claim->folded, claim->value, EncodeLogRecord(LogRecord{std::move(leave), {}, participant, {}}),
+                             claim->session_key});
 }
 
 void RedisBackend::SendRelease(PendingRelease release) {
-  std::vector<std::string> args{release.folded, release.value, release.notice};
-  log_->Run(kReleaseScript, {names_key_, node_names_key_}, std::move(args),
+  std::vector<std::string> args{release.folded, release.value, release.notice, release.session_key};
+  log_->Run(kReleaseScript, {names_key_, node_names_key_, sessions_key_}, std::move(args),
             [this, release = std::move(release)](Result<RedisValue> answer) mutable {
               if (answer.ok()) {
                 if (const std::int64_t id = PositiveInteger(answer); id > 0) log_->RaiseFloor(static_cast<std::uint64_t>(id));
@@ -383,6 +512,7 @@ void RedisBackend::OnEntries(std::vector<RedisLogEntry> entries) {
     }
     room_->Accept(std::move(record->message), record->audience, record->participant, record->old_name);
   }
+  SubscribeResumed();
 }
 
 void RedisBackend::OnStoreHealth(const Status& status) {
@@ -418,8 +548,8 @@ Status RedisBackend::ClosedOr(const Status& status) const {
   return close_reason_;
 }
 
-// The lease goes first and then this node's names, with their notices, so that the other nodes
-// see them freed at once rather than once the lease has run out.
+// The names stay: the lease runs out by itself, and until then this node's clients with a session
+// may resume on another node under their names; the other nodes free the rest.
 void RedisBackend::Close(const Status& reason) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -427,11 +557,13 @@ void RedisBackend::Close(const Status& reason) {
     close_reason_ = reason;
     closed_.store(true, std::memory_order_relaxed);
   }
+  {
+    std::lock_guard<std::mutex> lock(resume_mu_);
+    for (auto& [subscriber, resuming] : resuming_) resuming.reply(reason);
+    resuming_.clear();
+  }
   room_->Close(reason);
   tick_timer_.reset();
-  log_->Run("return redis.call('DEL', KEYS[3])", {lease_key_}, {}, [](Result<RedisValue>) {});
-  Result<RedisValue> reaped = Await(*log_, kReapScript, {names_key_, nodes_key_}, {options_.prefix});
-  if (!reaped.ok()) spdlog::warn("could not free this node's names: {}", reaped.status().message());
   log_->Stop();
 }
 

@@ -12,13 +12,17 @@
 // - The nodes: a node is alive while its lease PREFIX:node:NODE exists; it renews it every tick.
 //   On every tick every node also frees the names of nodes whose lease is gone (PREFIX:nodes lists
 //   the nodes, PREFIX:node-names:NODE the names each holds), storing a leave notice for each, once.
-//   A node stopped cleanly gives its lease up and frees its names at once.
+//   A node stopped cleanly leaves its lease to run out, so that its clients with a session have
+//   that long to resume on another node before their names are freed.
 //
 // Participant numbers are the node's number (PREFIX:node-numbers, taken once at start) times 2^32
 // plus the Room's own count, so a number names one participant in every node's history.
 //
-// Not yet shared: sessions. A session token is known to the node that issued it only, so a client
-// whose node went away registers again on another.
+// - The sessions: a name's value ends with its session's token, and PREFIX:sessions maps each
+//   session's key to its name. A stream that presents a token this node does not know asks Redis
+//   to move the session here (its name with it), so a client whose node went away resumes on
+//   another under the same name; its replay comes from this node's history, once the node has
+//   read the log as far as Redis had stored when the session moved.
 //
 // Threading: as RoomBackend. Replies come on the log's writer thread (Redis's answers), the room's
 // deliveries on its reader thread, the lease and the sweeps on a timer thread of the backend's.
@@ -32,6 +36,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -84,11 +89,22 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
   struct Claim {
     std::string folded;
     std::string value;
+    std::string session_key;
   };
   struct PendingRelease {
     std::string folded;
     std::string value;
     std::string notice;
+    std::string session_key;
+  };
+  // A stream whose session is being moved here from another node: subscribed once Redis moved it
+  // and this node has read the log as far as Redis had stored then (`read_to`), so that its replay
+  // misses nothing.
+  struct Resuming {
+    Caller caller;
+    ListenFrom from;
+    Reply<std::size_t> reply;
+    std::optional<std::uint64_t> read_to;  // set once Redis moved the session
   };
 
   explicit RedisBackend(RedisBackendOptions options);
@@ -97,6 +113,11 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
   void Release(std::uint64_t participant, const std::string& folded, ChatMessage leave) override;
 
   void SendRelease(PendingRelease release);
+  void OnResume(Subscriber* subscriber, Result<RedisValue> answer);
+  // Subscribes the moved sessions' streams that this node has read far enough for.
+  void SubscribeResumed();
+  // Answers a stream still resuming, which is then forgotten.
+  void EndResuming(Subscriber* subscriber, const Status& status);
   void OnEntries(std::vector<RedisLogEntry> entries);
   void OnStoreHealth(const Status& status);
   // Renews the lease, frees the names of dead nodes, and sends the releases that failed again.
@@ -109,11 +130,17 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
   const std::string nodes_key_;
   const std::string lease_key_;
   const std::string node_names_key_;
+  const std::string sessions_key_;
   std::size_t room_max_users_ = 0;  // RoomOptions::max_users, which Redis checks for the whole room
   std::unique_ptr<RedisLog> log_;
   std::unique_ptr<Room> room_;
   std::unique_ptr<DeadlineTimer> expiry_timer_;  // the room's deadlines
   std::unique_ptr<DeadlineTimer> tick_timer_;
+
+  // Held across each step that puts a resuming stream into the room or takes one out (Unsubscribe),
+  // so that a stream that ended is never subscribed. Lock order: resume_mu_, then Room::mu_.
+  std::mutex resume_mu_;
+  std::unordered_map<Subscriber*, Resuming> resuming_;  // guarded by resume_mu_
 
   mutable std::mutex mu_;
   std::unordered_map<std::uint64_t, Claim> claims_;  // by participant; guarded by mu_
