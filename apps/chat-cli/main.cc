@@ -50,7 +50,9 @@ int main(int argc, char** argv) {
   CLI::App app{"chat-cli: chat with the people in a chat-server's room.\n"
                "On a terminal: type to talk, /help lists the commands, Ctrl-D leaves.\n"
                "Otherwise every line of stdin is sent, and the room is written to stdout."};
-  app.add_option("-s,--server", options.session.client.server_address, "HOST:PORT of the chat server")
+  app.add_option("-s,--server", options.session.client.server_address,
+                 "HOST:PORT of the chat server; ipv4:HOST:PORT,HOST:PORT,... for the nodes of one room (the next "
+                 "one takes over when one goes away)")
       ->envname("CHAT_SERVER")
       ->capture_default_str();
   app.add_option("-u,--user", user, "The name to take; without it, chat-cli asks for one");

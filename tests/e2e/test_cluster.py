@@ -1,7 +1,8 @@
 """chat-server nodes sharing one room through a real redis-server, as processes.
 
 The workshop's own client (test_workshop_client.py) runs unchanged against a node of a two-node
-room; a node killed with SIGKILL has its names freed by the nodes still alive, with leave notices.
+room; a node killed with SIGKILL has its names freed by the nodes still alive, with leave notices,
+while a chat-cli given every node resumes on another under its name.
 """
 
 import signal
@@ -46,41 +47,53 @@ class WorkshopClientOnClusterTest(test_workshop_client.WorkshopClientTest):
 
 
 class NodeDeathTest(unittest.TestCase):
-    def test_a_killed_nodes_names_are_freed_with_leave_notices(self):
+    def test_a_killed_nodes_names_are_freed_and_its_session_clients_resume_elsewhere(self):
+        """carol (a workshop client, no session) and alice (chat-cli, given both nodes) are on the
+        doomed node; bob on the survivor. After SIGKILL, alice's chat-cli resumes on the survivor
+        under her name and misses nothing; carol's name is freed with one leave notice."""
         with harness.RedisServer() as redis, \
                 harness.ServerProcess("--redis", redis.url, "--node-name", "doomed") as doomed, \
                 harness.ServerProcess("--redis", redis.url, "--node-name", "survivor",
                                       # asked for the name five times a second until it is free
                                       "--max-registration-rate", "0") as survivor:
-            alice = WorkshopClient(doomed.address)
+            alice = harness.CliProcess(f"ipv4:{doomed.address},{survivor.address}", "--user", "alice")
+            carol = WorkshopClient(doomed.address)
             bob = WorkshopClient(survivor.address)
+            newcomer = WorkshopClient(survivor.address)
             try:
-                self.assertEqual(alice.add_user("alice").code, pb2.MessageResponse.ADDED)
-                alice.listen()
+                self.assertTrue(alice.wait_for_line("* welcome, alice"), alice.lines("stderr"))
+                self.assertEqual(carol.add_user("carol").code, pb2.MessageResponse.ADDED)
+                carol.listen()
                 self.assertEqual(bob.add_user("bob").code, pb2.MessageResponse.ADDED)
                 bob.listen()
-                alice.send("hello across nodes")
-                self.assertIn(("alice", "hello across nodes"), bob.read_until("hello across nodes"))
+                bob.send("before the kill")
+                self.assertTrue(alice.wait_for_line("bob: before the kill"), alice.lines())
 
                 doomed.process.send_signal(signal.SIGKILL)
                 killed_at = time.monotonic()
                 doomed.process.wait()
-                newcomer = WorkshopClient(survivor.address)
-                try:
-                    self.assertEqual(newcomer.add_user("alice").code, pb2.MessageResponse.TAKEN)
-                    self.assertTrue(harness.wait_until(
-                        lambda: newcomer.add_user("alice").code == pb2.MessageResponse.ADDED,
-                        patience=NAMES_FREED_WITHIN + 5, interval=0.2))
-                    freed_after = time.monotonic() - killed_at
-                    print(f"\nalice was freed {freed_after:.1f} s after her node was killed")
-                    self.assertLess(freed_after, NAMES_FREED_WITHIN)
-                    texts = [text for _, text in bob.read_until("alice left (their server stopped answering)")]
-                    self.assertEqual(texts.count("alice left (their server stopped answering)"), 1)
-                finally:
-                    newcomer.close()
+                bob.send("after the kill")
+                self.assertTrue(alice.wait_for_line("bob: after the kill"), alice.lines("stderr"))
+                self.assertFalse([line for line in alice.lines() if "missed" in line or "left" in line],
+                                 alice.lines())
+                alice.write("@bob still here, on the survivor")
+                self.assertIn(("alice", "@bob still here, on the survivor"),
+                              bob.read_until("@bob still here, on the survivor"))
+
+                self.assertTrue(harness.wait_until(
+                    lambda: newcomer.add_user("carol").code == pb2.MessageResponse.ADDED,
+                    patience=NAMES_FREED_WITHIN + 5, interval=0.2))
+                freed_after = time.monotonic() - killed_at
+                print(f"\ncarol was freed {freed_after:.1f} s after her node was killed")
+                self.assertLess(freed_after, NAMES_FREED_WITHIN)
+                leave = "carol left (their server stopped answering)"
+                self.assertEqual([text for _, text in bob.read_until(leave)].count(leave), 1)
+                # alice's session moved with her: her name was not freed with the dead node's.
+                self.assertEqual(newcomer.add_user("alice").code, pb2.MessageResponse.TAKEN)
             finally:
-                alice.close()
-                bob.close()
+                for client in (carol, bob, newcomer):
+                    client.close()
+                alice.kill()
             code, _ = survivor.stop()
             self.assertEqual(code, 0)
 

@@ -294,9 +294,10 @@ class Room {
   // A message the ledger sequenced, with an id above every one accepted before (one at or below
   // them was accepted already, and is dropped): delivered to the subscribers it is for, kept, and
   // applied to the names. `participant` is who a join, leave or rename notice is about, and
-  // `old_name` the name a rename replaced. A leave of a name this room still holds (freed by the
-  // ledger: its process was taken for dead) frees it here too.
-  void Accept(ChatMessage message, Audience audience, std::uint64_t participant, std::string_view old_name);
+  // `old_name` the name a rename replaced. `frees_ours`: a leave of a name this room holds, which
+  // the ledger freed (it took this process for dead); the name is freed here too.
+  void Accept(ChatMessage message, Audience audience, std::uint64_t participant, std::string_view old_name,
+              bool frees_ours = false);
 
   struct Stats {
     std::size_t users = 0;

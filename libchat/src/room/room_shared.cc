@@ -91,7 +91,8 @@ void Room::AdoptNames(const std::vector<SharedName>& names) {
   for (const SharedName& shared : names) names_elsewhere_[FoldUsername(shared.name)] = Member{shared.name, shared.participant};
 }
 
-void Room::Accept(ChatMessage message, Audience audience, std::uint64_t participant, std::string_view old_name) {
+void Room::Accept(ChatMessage message, Audience audience, std::uint64_t participant, std::string_view old_name,
+                  bool frees_ours) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_ || message.id <= last_id_) return;
   last_id_ = message.id;
@@ -107,7 +108,7 @@ void Room::Accept(ChatMessage message, Audience audience, std::uint64_t particip
     names_elsewhere_[FoldUsername(message.from)] = Member{message.from, participant};
   } else if (!ours && message.kind == MessageKind::kLeave) {
     forget_elsewhere(message.from);
-  } else if (ours && message.kind == MessageKind::kLeave) {
+  } else if (ours && frees_ours && message.kind == MessageKind::kLeave) {
     // The ledger freed a name this room still holds: it took this process for dead.
     const auto found = participants_.find(participant);
     if (found != participants_.end() && found->second.folded_name == FoldUsername(message.from)) {

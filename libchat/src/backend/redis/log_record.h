@@ -23,7 +23,7 @@ struct LogRecord {
   ChatMessage message;           // its id is the entry's, and not written
   Audience audience;
   std::uint64_t participant = 0;  // whom a join, leave or rename is about
-  std::string old_name;          // the name a rename replaced
+  std::string old_name;          // the name a rename replaced; for a leave of a node taken for dead, the claim freed
 };
 
 std::string EncodeLogRecord(const LogRecord& record);

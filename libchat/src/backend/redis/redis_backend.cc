@@ -102,7 +102,9 @@ redis.call('SADD', KEYS[4], ARGV[4])
 return 1
 )lua";
 
-// Freeing the names of nodes whose lease is gone, each with a leave notice (log_record.h's format):
+// Freeing the names of nodes whose lease is gone, each with a leave notice (log_record.h's format;
+// its old-name field names the claim freed, so that a node taken for dead, and still alive, knows
+// which of its names went):
 // KEYS names, nodes; ARGV the key prefix. Keys of other nodes are made here, which is why the room
 // needs one Redis rather than a Redis Cluster. Returns how many names it freed.
 constexpr std::string_view kReapScript = R"lua(
@@ -115,11 +117,11 @@ for _, node in ipairs(redis.call('SMEMBERS', KEYS[4])) do
     for _, folded in ipairs(redis.call('SMEMBERS', held)) do
       local value = redis.call('HGET', KEYS[3], folded)
       if value then
-        local participant, owner, name, token = string.match(value, '^(%d+)\31([^\31]*)\31([^\31]*)\31[^\31]*\31(%x+)$')
+        local participant, owner, name, claim, token = string.match(value, '^(%d+)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31(%x+)$')
         if owner == node then
           redis.call('HDEL', KEYS[3], folded)
           redis.call('HDEL', ARGV[3] .. ':sessions', string.sub(token, 1, 32))
-          append(table.concat({'1', '3', micros, name, '', '0', '0', participant, '',
+          append(table.concat({'1', '3', micros, name, '', '0', '0', participant, claim,
                                name .. ' left (their server stopped answering)'}, '\31'))
           freed = freed + 1
         end
@@ -154,6 +156,12 @@ Status Unexpected(const RedisValue& value) {
 [[gnu::noinline]] std::int64_t PositiveInteger(const Result<RedisValue>& answer) {
   if (!answer.ok() || answer->type != RedisValue::Type::kInteger) return 0;
   return std::max<std::int64_t>(answer->integer, 0);
+}
+
+// The claim field of a name's value.
+std::string_view ClaimSerial(std::string_view value) {
+  const std::vector<std::string_view> fields = Fields(value);
+  return fields.size() == 5 ? fields[3] : std::string_view();
 }
 
 // The key of a session token (session_token.h): its first 32 hex digits.
@@ -510,7 +518,16 @@ void RedisBackend::OnEntries(std::vector<RedisLogEntry> entries) {
       spdlog::warn("skipped entry {} of the room's log: not a record this server reads", entry.id);
       continue;
     }
-    room_->Accept(std::move(record->message), record->audience, record->participant, record->old_name);
+    bool frees_ours = false;
+    if (record->message.kind == MessageKind::kLeave && !record->old_name.empty()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      const auto claim = claims_.find(record->participant);
+      if (claim != claims_.end() && ClaimSerial(claim->second.value) == record->old_name) {
+        claims_.erase(claim);
+        frees_ours = true;
+      }
+    }
+    room_->Accept(std::move(record->message), record->audience, record->participant, record->old_name, frees_ours);
   }
   SubscribeResumed();
 }
