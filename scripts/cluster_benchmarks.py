@@ -7,7 +7,7 @@ it, and alternates chat-bench runs between the two nodes (subscribers and sender
 them: --server A,B) and one chat-server without Redis, with the same flags. Prints each run's
 figures and the CPU each process used. Usage:
 
-    scripts/cluster_benchmarks.py BUILD_DIR [--rounds N]
+    scripts/cluster_benchmarks.py BUILD_DIR [--rounds N] [--pause-only]
 """
 
 import json
@@ -99,7 +99,7 @@ def main():
     directory = tempfile.mkdtemp(prefix="chat-cluster-bench-")
     redis, url = start_redis(directory)
     try:
-        for workload, flags in WORKLOADS.items():
+        for workload, flags in ({} if "--pause-only" in sys.argv else WORKLOADS).items():
             print(f"## {workload}: chat-bench {' '.join(flags)}", flush=True)
             for round_number in range(1, ROUNDS + 1):
                 single, single_address = start_server()
@@ -124,8 +124,9 @@ def main():
         a, a_address = start_server("--redis", url, "--redis-prefix", "pause", "--node-name", "a")
         b, b_address = start_server("--redis", url, "--redis-prefix", "pause", "--node-name", "b")
         try:
-            run = subprocess.Popen([BENCH, "--quiet", "--json", "--server", f"{a_address},{b_address}", "--subscribers",
-                                    "100", "--senders", "1", "--rate", "200", "--duration", "10", "--progress"],
+            # Without --quiet: a line a second on stderr, so that the pause shows.
+            run = subprocess.Popen([BENCH, "--json", "--server", f"{a_address},{b_address}", "--subscribers",
+                                    "100", "--senders", "1", "--rate", "200", "--duration", "10"],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             time.sleep(4)
             redis.send_signal(signal.SIGSTOP)
