@@ -22,13 +22,19 @@ constexpr char kSeparator = '\x1f';
 // claim" joined by 0x1F (31).
 
 // Joining: KEYS nodes, node-numbers, the lease, names; ARGV the node, the lease in ms. Returns the
-// node's number, the last id, and every name's value.
+// node's number, the last id, and every name's value. A new room's counter starts from the clock
+// (as append() would, redis_log.cc), so that the room's ids run on from the last one here.
 constexpr std::string_view kJoinScript = R"lua(
 if redis.call('EXISTS', KEYS[5]) == 1 then return redis.error_reply('NODE a node of this name is alive') end
 redis.call('SET', KEYS[5], '1', 'PX', ARGV[4])
 redis.call('SADD', KEYS[3], ARGV[3])
 local number = redis.call('INCR', KEYS[4])
-local last = redis.call('GET', KEYS[1]) or '0'
+local last = redis.call('GET', KEYS[1])
+if not last then
+  local time = redis.call('TIME')
+  last = string.format('%d', tonumber(time[1]) * 1000000 + tonumber(time[2]))
+  redis.call('SET', KEYS[1], last)
+end
 return {number, last, redis.call('HVALS', KEYS[6])}
 )lua";
 

@@ -7,10 +7,9 @@
 // so an id is not given twice even when Redis came back from a snapshot older than what the node
 // has read. The stream keeps about max_entries entries (XADD MAXLEN ~).
 //
-// Not yet covered: when Redis loses entries that one node had read and another had not, the
-// second node's floor is the lower, so its next appends may take ids the first has already read;
-// the first skips them as read. Every node raising the counter to its floor as soon as it reaches
-// Redis again, before anything else, is the step that closes this.
+// A counter that Redis lost (or never had) starts again from Redis's clock in microseconds, so a
+// node whose floor is behind another's does not take ids the other has read either
+// (redis_log.cc).
 //
 // Follow() reads the log in id order from a given id on, on a connection of its own (XREAD with
 // BLOCK), and hands each batch of entries to a callback on that connection's thread. When Redis is
