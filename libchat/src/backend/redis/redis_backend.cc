@@ -9,138 +9,18 @@
 #include <spdlog/spdlog.h>
 
 #include "backend/redis/log_record.h"
+#include "backend/redis/redis_scripts.h"
 #include "chat/rules.h"
 #include "room/session_token.h"
 
 namespace chat {
 namespace {
 
+using namespace redis_scripts;  // NOLINT: the scripts, by their names
+
 constexpr char kSeparator = '\x1f';
 
-// The scripts below run on the log's writer (RedisLog::Run): KEYS[1] and KEYS[2] are the log's, and
-// ARGV[1] and ARGV[2]; append(payload) stores an entry. A name's value is "participant, node, name,
-// claim" joined by 0x1F (31).
-
-// Joining: KEYS nodes, node-numbers, the lease, names; ARGV the node, the lease in ms. Returns the
-// node's number, the last id, and every name's value. A new room's counter starts from the clock
-// (as append() would, redis_log.cc), so that the room's ids run on from the last one here.
-constexpr std::string_view kJoinScript = R"lua(
-if redis.call('EXISTS', KEYS[5]) == 1 then return redis.error_reply('NODE a node of this name is alive') end
-redis.call('SET', KEYS[5], '1', 'PX', ARGV[4])
-redis.call('SADD', KEYS[3], ARGV[3])
-local number = redis.call('INCR', KEYS[4])
-local last = redis.call('GET', KEYS[1])
-if not last then
-  local time = redis.call('TIME')
-  last = string.format('%d', tonumber(time[1]) * 1000000 + tonumber(time[2]))
-  redis.call('SET', KEYS[1], last)
-end
-return {number, last, redis.call('HVALS', KEYS[6])}
-)lua";
-
-// Taking a name: KEYS names, this node's names, sessions; ARGV the folded name, the participant, the
-// value, the folded old name ('' for a first name), the most names, the notice, the session's key.
-// Returns {1, id}; {0, the holder's name} when another participant holds it; {2, ''} when the room
-// is full.
-constexpr std::string_view kClaimScript = R"lua(
-local current = redis.call('HGET', KEYS[3], ARGV[3])
-if current then
-  local owner, name = string.match(current, '^(%d+)\31[^\31]*\31([^\31]*)\31')
-  if owner ~= ARGV[4] then return {0, name} end
-elseif ARGV[6] == '' and redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[7]) then
-  return {2, ''}
-end
-if ARGV[6] ~= '' and ARGV[6] ~= ARGV[3] then
-  local old = redis.call('HGET', KEYS[3], ARGV[6])
-  if old and string.match(old, '^(%d+)') == ARGV[4] then
-    redis.call('HDEL', KEYS[3], ARGV[6])
-    redis.call('SREM', KEYS[4], ARGV[6])
-  end
-end
-redis.call('HSET', KEYS[3], ARGV[3], ARGV[5])
-redis.call('SADD', KEYS[4], ARGV[3])
-redis.call('HSET', KEYS[5], ARGV[9], ARGV[3])
-return {1, append(ARGV[8])}
-)lua";
-
-// Freeing a name: KEYS names, this node's names, sessions; ARGV the folded name, the value this
-// node stored, the notice, the session's key. Returns the notice's id, or 0 when the name is no
-// longer that claim's.
-constexpr std::string_view kReleaseScript = R"lua(
-if redis.call('HGET', KEYS[3], ARGV[3]) ~= ARGV[4] then return 0 end
-redis.call('HDEL', KEYS[3], ARGV[3])
-redis.call('SREM', KEYS[4], ARGV[3])
-redis.call('HDEL', KEYS[5], ARGV[6])
-return append(ARGV[5])
-)lua";
-
-// Moving a session (and its name) to this node: KEYS names, sessions, this node's names; ARGV the
-// session's key, its token, this node, the claim, the key prefix. Returns {1, participant, name,
-// the new value, the last id}, or {0} when no name holds that session.
-constexpr std::string_view kResumeScript = R"lua(
-local folded = redis.call('HGET', KEYS[4], ARGV[3])
-if not folded then return {0} end
-local value = redis.call('HGET', KEYS[3], folded)
-if not value then return {0} end
-local participant, node, name, claim, token = string.match(value, '^(%d+)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31(%x+)$')
-if token ~= ARGV[4] then return {0} end
-local moved = table.concat({participant, ARGV[5], name, ARGV[6], token}, '\31')
-redis.call('HSET', KEYS[3], folded, moved)
-redis.call('SREM', ARGV[7] .. ':node-names:' .. node, folded)
-redis.call('SADD', KEYS[5], folded)
-return {1, participant, name, moved, redis.call('GET', KEYS[1]) or '0'}
-)lua";
-
-// Storing a direct message, with its recipient as Redis knows it: KEYS names; ARGV the folded
-// recipient, and the record around the recipient's name and participant (log_record.h). Returns
-// {id, recipient's name}, or {0} when nobody has that name.
-constexpr std::string_view kDirectScript = R"lua(
-local value = redis.call('HGET', KEYS[3], ARGV[3])
-if not value then return {0} end
-local participant, name = string.match(value, '^(%d+)\31[^\31]*\31([^\31]*)\31')
-return {append(ARGV[4] .. name .. ARGV[5] .. participant .. ARGV[6]), name}
-)lua";
-
-// Renewing the lease: KEYS the lease, nodes; ARGV the lease in ms, the node.
-constexpr std::string_view kRenewScript = R"lua(
-redis.call('SET', KEYS[3], '1', 'PX', ARGV[3])
-redis.call('SADD', KEYS[4], ARGV[4])
-return 1
-)lua";
-
-// Freeing the names of nodes whose lease is gone, each with a leave notice (log_record.h's format;
-// its old-name field names the claim freed, so that a node taken for dead, and still alive, knows
-// which of its names went):
-// KEYS names, nodes; ARGV the key prefix. Keys of other nodes are made here, which is why the room
-// needs one Redis rather than a Redis Cluster. Returns how many names it freed.
-constexpr std::string_view kReapScript = R"lua(
-local freed = 0
-local time = redis.call('TIME')
-local micros = string.format('%d%06d', time[1], time[2])
-for _, node in ipairs(redis.call('SMEMBERS', KEYS[4])) do
-  if redis.call('EXISTS', ARGV[3] .. ':node:' .. node) == 0 then
-    local held = ARGV[3] .. ':node-names:' .. node
-    for _, folded in ipairs(redis.call('SMEMBERS', held)) do
-      local value = redis.call('HGET', KEYS[3], folded)
-      if value then
-        local participant, owner, name, claim, token = string.match(value, '^(%d+)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31(%x+)$')
-        if owner == node then
-          redis.call('HDEL', KEYS[3], folded)
-          redis.call('HDEL', ARGV[3] .. ':sessions', string.sub(token, 1, 32))
-          append(table.concat({'1', '3', micros, name, '', '0', '0', participant, claim,
-                               name .. ' left (their server stopped answering)'}, '\31'))
-          freed = freed + 1
-        end
-      end
-    end
-    redis.call('DEL', held)
-    redis.call('SREM', KEYS[4], node)
-  end
-end
-return freed
-)lua";
-
-// A value's fields: participant, node, name, claim.
+// A name's value's fields: participant, node, name, claim, session token (redis_scripts.h).
 std::vector<std::string_view> Fields(std::string_view value) {
   std::vector<std::string_view> fields;
   for (std::size_t end = value.find(kSeparator);; end = value.find(kSeparator)) {
