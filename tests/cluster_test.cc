@@ -17,6 +17,7 @@
 #include "health.grpc.pb.h"
 #include "support/raw_chat.h"
 #include "support/redis_process.h"
+#include "support/stream_reader.h"
 #include "support/registration_race.h"
 #include "support/test_server.h"
 
@@ -298,6 +299,93 @@ TEST_CASE("a client whose node stops resumes on another node under its name, mis
   const Result<std::uint64_t> reply = alice.Send("@bob yes, on b now");
   REQUIRE(reply.ok());
   CHECK(bob.WaitFor(HasId(*reply)).has_value());
+}
+
+TEST_CASE("a session taken up on another node while its first is alive is let go there, and stays one",
+          "[redis][cluster]") {
+  RedisProcess redis;
+  Cluster cluster(redis);
+  auto alice = cluster.a.NewClient();
+  const Result<Registration> registered = alice->AddUser("alice");
+  REQUIRE(registered.ok());
+  Result<std::unique_ptr<MessageStream>> on_a = alice->Listen();
+  REQUIRE(on_a.ok());
+  TestUser bob(cluster.a, "bob");
+
+  // The same session, presented on b (as a client that moved there would).
+  RawChat moved(cluster.b.address());
+  moved.set_session(registered->session);
+  const std::unique_ptr<grpc::ClientContext> context = moved.NewContext();
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  ListenRequest request;
+  StreamReader on_b(moved.stub(), context.get(), StreamRpc::kListen, request);
+
+  // a lets it go: its stream ends, so that a client there would resume where the session now is.
+  while ((*on_a)->Next(kPatience).has_value()) {
+  }
+  REQUIRE((*on_a)->ended());
+  CHECK((*on_a)->status() == Status(StatusCode::kUnavailable, "your session moved to another server"));
+  // The name stayed the session's, one holder: taken for others on both nodes, listed on a.
+  for (const TestServer* node : {&cluster.a, &cluster.b}) {
+    const Result<Registration> taken = node->NewClient()->AddUser("alice");
+    REQUIRE(taken.ok());
+    CHECK(taken->code == RegistrationCode::kTaken);
+  }
+  CHECK(Eventually([&] { return IsRegistered(bob.client(), "alice"); }));
+  // What is for alice now reaches her on b.
+  const std::uint64_t direct = bob.Say("@alice found you");
+  Message message;
+  bool reached = false;
+  while (!reached && on_b.Read(&message)) reached = message.id() == direct;
+  CHECK(reached);
+  context->TryCancel();
+}
+
+TEST_CASE("names of one caller's AddUser calls that crossed are all freed when it leaves", "[redis][cluster]") {
+  RedisProcess redis;
+  Cluster cluster(redis);
+  for (int round = 0; round < 5; ++round) {
+    INFO("round " << round);
+    auto racer = cluster.a.NewClient();
+    std::thread first([&] { (void)racer->AddUser(fmt::format("first{}", round)); });
+    std::thread second([&] { (void)racer->AddUser(fmt::format("second{}", round)); });
+    first.join();
+    second.join();
+    REQUIRE(racer->Leave().ok());
+    auto other = cluster.b.NewClient();
+    for (const std::string& name : {fmt::format("first{}", round), fmt::format("second{}", round)}) {
+      INFO(name);
+      CHECK(Eventually([&] {
+        const Result<Registration> added = other->AddUser(name);
+        return added.ok() && added->code == RegistrationCode::kAdded;
+      }));
+    }
+  }
+}
+
+TEST_CASE("a node started again under its name frees the names its last run held", "[redis][cluster]") {
+  RedisProcess redis;
+  auto first_run = std::make_unique<TestServer>(NodeOptions(redis, "a"));
+  TestUser bob(*first_run, "bob");
+  first_run.reset();  // a stop keeps bob's name for the lease's 10 s, for a session to resume elsewhere
+
+  // While the lease lasts, a node of the same name is refused; then the new run takes over.
+  std::unique_ptr<Server> second_run;
+  REQUIRE(Eventually(
+      [&] {
+        Result<std::unique_ptr<Server>> started = Server::Start(NodeOptions(redis, "a"));
+        if (!started.ok()) {
+          CHECK(started.status().code() == StatusCode::kAlreadyExists);
+          return false;
+        }
+        second_run = std::move(started).value();
+        return true;
+      },
+      std::chrono::seconds(30)));
+  TestServer node(std::move(second_run));
+  const Result<Registration> added = node.NewClient()->AddUser("bob");
+  REQUIRE(added.ok());
+  CHECK(added->code == RegistrationCode::kAdded);
 }
 
 TEST_CASE("a token of no session is UNAUTHENTICATED on every node", "[redis][cluster]") {

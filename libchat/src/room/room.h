@@ -281,6 +281,14 @@ class Room {
     std::string name;
   };
   Status AdoptSession(const Caller& caller, const MovedSession& session);
+  // The ledger moved the session of `participant` (named `name`) to another room, in the ledger's
+  // step `id` (which sequences no message): unless `here`, a participant of this room lets it go
+  // (its streams end with UNAVAILABLE, so that its client resumes where it now is; its name and
+  // session are forgotten here without a notice) and its name is listed as another room's.
+  void SessionMoved(std::uint64_t id, std::uint64_t participant, const std::string& name, bool here);
+  // A Register whose claim the ledger refused: forgets the participant PlanRegister made for the
+  // caller, unless it holds something.
+  void AbandonPlan(const Caller& caller);
   // The id of the last message sequenced or accepted.
   std::uint64_t last_id() const;
 
@@ -404,10 +412,7 @@ class Room {
   void ReleaseNameLocked(Participant& participant, std::string_view why);
   // The local half of that: frees the name and ends the session; returns the name.
   std::string ForgetNameLocked(Participant& participant);
-  // Whether this room issued participant number `number` (it may have forgotten it since).
-  bool IssuedLocked(std::uint64_t number) const {
-    return number > options_.participant_base && number <= last_participant_;
-  }
+
   // Sets the deadline for a participant that has a name and no stream: registration_grace, or
   // session_hold once its session is in use.
   void SetNameDeadlineLocked(Participant& participant);

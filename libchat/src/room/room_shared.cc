@@ -72,6 +72,31 @@ Status Room::AdoptSession(const Caller& caller, const MovedSession& session) {
   return Status::Ok();
 }
 
+void Room::SessionMoved(std::uint64_t id, std::uint64_t participant, const std::string& name, bool here) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_ || id <= last_id_) return;
+  last_id_ = id;
+  if (here) return;
+  if (const auto found = participants_.find(participant); found != participants_.end()) {
+    Participant& state = found->second;
+    spdlog::info("session moved to another server: {}", DescribeLocked(state));
+    while (!state.subscribers.empty()) {
+      Subscriber* const subscriber = state.subscribers.back();
+      DropStreamLocked(listener_index_.at(subscriber));
+      subscriber->Close(Status(StatusCode::kUnavailable, "your session moved to another server"));
+    }
+    if (!state.folded_name.empty()) ForgetNameLocked(state);  // its session with it
+    ForgetParticipantIfUnusedLocked(participant);
+  }
+  names_elsewhere_[FoldUsername(name)] = Member{name, participant};
+}
+
+void Room::AbandonPlan(const Caller& caller) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Participant*> resolved = ResolveLocked(caller, false);
+  if (resolved.ok() && *resolved != nullptr) ForgetParticipantIfUnusedLocked((*resolved)->number);
+}
+
 std::uint64_t Room::last_id() const {
   std::lock_guard<std::mutex> lock(mu_);
   return last_id_;
@@ -96,8 +121,10 @@ void Room::Accept(ChatMessage message, Audience audience, std::uint64_t particip
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_ || message.id <= last_id_) return;
   last_id_ = message.id;
-  // A participant of this room: issued here, or moved here with its session.
-  const bool ours = IssuedLocked(participant) || participants_.contains(participant);
+  // A participant of this room (issued here, or moved here with its session), as opposed to one of
+  // another room, whose names this room lists from the notices. One whose session moved away, or
+  // that this room forgot, counts as another room's.
+  const bool ours = participants_.contains(participant);
   const auto forget_elsewhere = [&](const std::string& name) {
     const auto found = names_elsewhere_.find(FoldUsername(name));
     if (found != names_elsewhere_.end() && found->second.participant == participant) names_elsewhere_.erase(found);

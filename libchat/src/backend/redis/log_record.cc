@@ -11,6 +11,7 @@ namespace {
 
 constexpr char kSeparator = '\x1f';
 constexpr std::size_t kFields = 10;
+constexpr std::uint64_t kSessionMoved = 9;  // the kind field of a record that a session moved
 
 std::optional<std::uint64_t> Number(std::string_view text) {
   std::uint64_t value = 0;
@@ -50,8 +51,9 @@ std::optional<LogRecord> DecodeLogRecord(std::uint64_t id, std::string_view payl
   const auto audience_from = Number(fields[5]);
   const auto audience_to = Number(fields[6]);
   const auto participant = Number(fields[7]);
-  if (fields[0] != "1" || !kind || *kind > static_cast<std::uint64_t>(MessageKind::kNotice) || !micros ||
-      !audience_from || !audience_to || !participant) {
+  const bool moved = kind && *kind == kSessionMoved;
+  if (fields[0] != "1" || !kind || (*kind > static_cast<std::uint64_t>(MessageKind::kNotice) && !moved) || !micros ||
+      !audience_from || !audience_to || !participant || (moved && fields[8].empty())) {
     return std::nullopt;
   }
   LogRecord record;
@@ -63,7 +65,12 @@ std::optional<LogRecord> DecodeLogRecord(std::uint64_t id, std::string_view payl
   record.message.text = std::string(fields[9]);
   record.audience = Audience{*audience_from, *audience_to};
   record.participant = *participant;
-  record.old_name = std::string(fields[8]);
+  if (moved) {
+    record.message.kind = MessageKind::kNotice;
+    record.moved_to = std::string(fields[8]);
+  } else {
+    record.old_name = std::string(fields[8]);
+  }
   return record;
 }
 

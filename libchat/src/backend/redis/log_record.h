@@ -23,6 +23,10 @@ struct LogRecord {
   ChatMessage message;           // its id is the entry's, and not written
   Audience audience;
   std::uint64_t participant = 0;  // whom a join, leave or rename is about
+  // Set on a record that a session moved to this node (kind 9 in the entry, written by the resume
+  // script in its old-name field): a record for the nodes, not a message for anyone. `participant`
+  // and message.from say whose session it is.
+  std::string moved_to;
   std::string old_name;          // the name a rename replaced; for a leave of a node taken for dead, the claim freed
 };
 

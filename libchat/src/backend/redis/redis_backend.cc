@@ -88,9 +88,9 @@ Result<std::unique_ptr<RedisBackend>> RedisBackend::Open(RoomOptions room, Redis
   std::unique_ptr<RedisBackend> backend(new RedisBackend(std::move(options)));
   RedisBackend& self = *backend;
   Result<RedisValue> joined =
-      Await(*self.log_, kJoinScript,
+      Await(*self.log_, WithFreeNode(kJoinScript),
             {self.nodes_key_, self.options_.prefix + ":node-numbers", self.lease_key_, self.names_key_},
-            {self.options_.node_name, std::to_string(self.options_.lease.count())});
+            {self.options_.node_name, std::to_string(self.options_.lease.count()), self.options_.prefix});
   if (!joined.ok()) return joined.status();
   if (joined->type == RedisValue::Type::kError && joined->text.rfind("NODE ", 0) == 0) {
     return Status(StatusCode::kAlreadyExists,
@@ -176,44 +176,65 @@ void RedisBackend::Register(const Caller& caller, std::string_view name, Reply<R
   log_->Run(kClaimScript, {names_key_, node_names_key_, sessions_key_}, std::move(args),
             [this, caller, claim = std::move(claim), folded, value, session_key,
              reply = std::move(reply)](Result<RedisValue> answer) {
-              if (!answer.ok()) return reply(ClosedOr(answer.status()));
+              // A refusal forgets the participant PlanRegister made, as the room's own refusals do.
+              const auto refuse = [&](Result<Registration> answer_to_caller) {
+                room_->AbandonPlan(caller);
+                reply(std::move(answer_to_caller));
+              };
+              if (!answer.ok()) return refuse(ClosedOr(answer.status()));
               if (answer->type != RedisValue::Type::kArray || answer->elements.size() != 2) {
-                return reply(Unexpected(*answer));
+                return refuse(Unexpected(*answer));
               }
               const RedisValue& code = answer->elements[0];
               const RedisValue& detail = answer->elements[1];
               if (code.integer == 0) {
-                return reply(Registration{RegistrationCode::kTaken,
-                                          fmt::format("{} is taken; choose another name", detail.text), {}});
+                return refuse(Registration{RegistrationCode::kTaken,
+                                           fmt::format("{} is taken; choose another name", detail.text), {}});
               }
               if (code.integer == 2) {
-                return reply(Status(StatusCode::kResourceExhausted,
-                                    fmt::format("the room is full ({} users); try again later", room_max_users_)));
+                return refuse(Status(StatusCode::kResourceExhausted,
+                                     fmt::format("the room is full ({} users); try again later", room_max_users_)));
               }
               log_->RaiseFloor(static_cast<std::uint64_t>(detail.integer));
-              {
-                std::lock_guard<std::mutex> lock(mu_);
-                claims_[claim.participant] = Claim{folded, value, session_key};
-              }
+              const Claim granted{folded, value, session_key};
+              std::optional<Claim> replaced = SwapClaim(claim.participant, granted);
               Result<Registration> bound = room_->BindClaimed(caller, claim);
               if (!bound.ok()) {
-                // Granted in Redis, but not taken here: give it back, with the notice it owes.
+                // Granted in Redis, but not taken here (another AddUser of the caller's came first):
+                // the claim it replaced is still the caller's, and this one goes back, with the
+                // notice it owes.
+                const std::optional<Claim> ours = SwapClaim(claim.participant, std::move(replaced));
+                if (ours && ours->value != granted.value) SwapClaim(claim.participant, ours);  // a newer one
                 ChatMessage leave;
                 leave.kind = MessageKind::kLeave;
                 leave.from = claim.name;
                 leave.text = fmt::format("{} left", claim.name);
                 leave.server_time = std::chrono::system_clock::now();
-                Release(claim.participant, folded, std::move(leave));
+                SendRelease(PendingRelease{folded, value,
+                                           EncodeLogRecord(LogRecord{std::move(leave), {}, claim.participant, {}, {}}),
+                                           session_key});
+                room_->AbandonPlan(caller);
               }
               reply(std::move(bound));
             });
+}
+
+std::optional<RedisBackend::Claim> RedisBackend::SwapClaim(std::uint64_t participant, std::optional<Claim> claim) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::optional<Claim> replaced;
+  if (const auto found = claims_.find(participant); found != claims_.end()) {
+    replaced = std::move(found->second);
+    claims_.erase(found);
+  }
+  if (claim) claims_.emplace(participant, std::move(*claim));
+  return replaced;
 }
 
 void RedisBackend::Post(const Caller& caller, std::string_view claimed_name, std::string_view text,
                         Reply<std::uint64_t> reply) {
   Result<Room::Outgoing> outgoing = room_->CheckPost(caller, claimed_name, text);
   if (!outgoing.ok()) return reply(outgoing.status());
-  LogRecord record{std::move(outgoing->message), outgoing->audience, 0, {}};
+  LogRecord record{std::move(outgoing->message), outgoing->audience, 0, {}, {}};
   if (record.message.kind != MessageKind::kDirect) {
     log_->Append(EncodeLogRecord(record), [this, reply = std::move(reply)](Result<std::uint64_t> id) {
       reply(id.ok() ? id : ClosedOr(id.status()));
@@ -244,9 +265,11 @@ void RedisBackend::Subscribe(const Caller& caller, Subscriber* subscriber, Liste
     reply(room_->Subscribe(caller, subscriber, from));
     return;
   }
+  std::uint64_t request = 0;
   {
     std::lock_guard<std::mutex> lock(resume_mu_);
-    resuming_.emplace(subscriber, Resuming{caller, from, std::move(reply), std::nullopt});
+    request = ++last_request_;
+    resuming_.emplace(request, Resuming{subscriber, caller, from, std::move(reply), std::nullopt});
   }
   std::uint64_t serial = 0;
   {
@@ -255,45 +278,63 @@ void RedisBackend::Subscribe(const Caller& caller, Subscriber* subscriber, Liste
   }
   log_->Run(kResumeScript, {names_key_, sessions_key_, node_names_key_},
             {token->key, token->text, options_.node_name, std::to_string(serial), options_.prefix},
-            [this, subscriber](Result<RedisValue> answer) { OnResume(subscriber, std::move(answer)); });
+            [this, request](Result<RedisValue> answer) { OnResume(request, std::move(answer)); });
 }
 
-// On the writer's thread.
-void RedisBackend::OnResume(Subscriber* subscriber, Result<RedisValue> answer) {
+// On the writer's thread. A session Redis moved here is taken over even when its stream ended
+// meanwhile, so that it is held and freed here like any other (rather than left in Redis with
+// nobody to free it).
+void RedisBackend::OnResume(std::uint64_t request, Result<RedisValue> answer) {
   std::optional<Caller> caller;
   {
     std::lock_guard<std::mutex> lock(resume_mu_);
-    const auto found = resuming_.find(subscriber);
-    if (found == resuming_.end()) return;  // the stream ended meanwhile, and was answered
+    const auto found = resuming_.find(request);
+    if (found == resuming_.end()) return;  // answered by Close()
     caller = found->second.caller;
   }
-  if (!answer.ok()) return EndResuming(subscriber, ClosedOr(answer.status()));
+  if (!answer.ok()) return EndResuming(request, ClosedOr(answer.status()));
   const std::vector<RedisValue>& moved = answer->elements;
-  if (answer->type != RedisValue::Type::kArray || moved.empty()) return EndResuming(subscriber, Unexpected(*answer));
+  if (answer->type != RedisValue::Type::kArray || moved.empty()) return EndResuming(request, Unexpected(*answer));
   if (moved[0].integer != 1 || moved.size() != 5) {
     // No name holds that session: the room answers UNAUTHENTICATED, as for any unknown token.
     std::lock_guard<std::mutex> lock(resume_mu_);
-    const auto found = resuming_.find(subscriber);
+    const auto found = resuming_.find(request);
     if (found == resuming_.end()) return;
-    found->second.reply(room_->Subscribe(found->second.caller, subscriber, found->second.from));
+    if (found->second.subscriber != nullptr) {
+      found->second.reply(room_->Subscribe(found->second.caller, found->second.subscriber, found->second.from));
+    }
     resuming_.erase(found);
     return;
   }
   const std::uint64_t participant = std::stoull(moved[1].text);
   const std::string& name = moved[2].text;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    claims_[participant] = Claim{FoldUsername(name), moved[3].text, SessionKey(*caller->session)};
-  }
+  const auto moved_at = static_cast<std::uint64_t>(moved[4].integer);
+  log_->RaiseFloor(moved_at);
+  const Claim claim{FoldUsername(name), moved[3].text, SessionKey(*caller->session)};
+  SwapClaim(participant, claim);
   if (Status adopted = room_->AdoptSession(*caller, Room::MovedSession{participant, name}); !adopted.ok()) {
-    return EndResuming(subscriber, adopted);
+    // Somebody here holds that name (the room's copy of who holds what is behind Redis's): the
+    // session cannot come here, so it ends, and its name goes with a notice.
+    SwapClaim(participant, std::nullopt);
+    ChatMessage leave;
+    leave.kind = MessageKind::kLeave;
+    leave.from = name;
+    leave.text = fmt::format("{} left", name);
+    leave.server_time = std::chrono::system_clock::now();
+    SendRelease(PendingRelease{claim.folded, claim.value,
+                               EncodeLogRecord(LogRecord{std::move(leave), {}, participant, {}, {}}), claim.session_key});
+    return EndResuming(request, adopted);
   }
   spdlog::info("moved the session of {} to this node", name);
   {
     std::lock_guard<std::mutex> lock(resume_mu_);
-    const auto found = resuming_.find(subscriber);
+    const auto found = resuming_.find(request);
     if (found == resuming_.end()) return;
-    found->second.read_to = std::stoull(moved[4].text);
+    if (found->second.subscriber == nullptr) {  // its stream ended: the session is held here
+      resuming_.erase(found);
+      return;
+    }
+    found->second.read_to = moved_at;
   }
   SubscribeResumed();
 }
@@ -304,28 +345,31 @@ void RedisBackend::SubscribeResumed() {
   const std::uint64_t read = room_->last_id();
   for (auto it = resuming_.begin(); it != resuming_.end();) {
     Resuming& resuming = it->second;
-    if (!resuming.read_to || *resuming.read_to > read) {
+    if (resuming.subscriber == nullptr || !resuming.read_to || *resuming.read_to > read) {
       ++it;
       continue;
     }
-    resuming.reply(room_->Subscribe(resuming.caller, it->first, resuming.from));
+    resuming.reply(room_->Subscribe(resuming.caller, resuming.subscriber, resuming.from));
     it = resuming_.erase(it);
   }
 }
 
-void RedisBackend::EndResuming(Subscriber* subscriber, const Status& status) {
+void RedisBackend::EndResuming(std::uint64_t request, const Status& status) {
   std::lock_guard<std::mutex> lock(resume_mu_);
-  const auto found = resuming_.find(subscriber);
+  const auto found = resuming_.find(request);
   if (found == resuming_.end()) return;
-  found->second.reply(status);
+  if (found->second.subscriber != nullptr) found->second.reply(status);
   resuming_.erase(found);
 }
 
+// A stream still resuming is answered now and forgotten as a stream; its request stays until
+// Redis answers (OnResume).
 void RedisBackend::Unsubscribe(Subscriber* subscriber) {
   std::lock_guard<std::mutex> lock(resume_mu_);
-  if (const auto found = resuming_.find(subscriber); found != resuming_.end()) {
-    found->second.reply(Status(StatusCode::kCancelled, "the stream ended before its session was moved here"));
-    resuming_.erase(found);
+  for (auto& [request, resuming] : resuming_) {
+    if (resuming.subscriber != subscriber) continue;
+    resuming.reply(Status(StatusCode::kCancelled, "the stream ended before its session was moved here"));
+    resuming.subscriber = nullptr;
     return;
   }
   room_->Unsubscribe(subscriber);
@@ -379,7 +423,7 @@ void RedisBackend::Release(std::uint64_t participant, const std::string& folded,
     spdlog::warn("freeing {}: this node has no claim of it in the room's store", leave.from);
     return;
   }
-  SendRelease(PendingRelease{claim->folded, claim->value, EncodeLogRecord(LogRecord{std::move(leave), {}, participant, {}}),
+  SendRelease(PendingRelease{claim->folded, claim->value, EncodeLogRecord(LogRecord{std::move(leave), {}, participant, {}, {}}),
                              claim->session_key});
 }
 
@@ -402,6 +446,12 @@ void RedisBackend::OnEntries(std::vector<RedisLogEntry> entries) {
     std::optional<LogRecord> record = DecodeLogRecord(entry.id, entry.payload);
     if (!record) {
       spdlog::warn("skipped entry {} of the room's log: not a record this server reads", entry.id);
+      continue;
+    }
+    if (!record->moved_to.empty()) {
+      const bool here = record->moved_to == options_.node_name;
+      if (!here) SwapClaim(record->participant, std::nullopt);  // freed by whoever has it now
+      room_->SessionMoved(entry.id, record->participant, record->message.from, here);
       continue;
     }
     bool frees_ours = false;
@@ -432,7 +482,7 @@ void RedisBackend::OnStoreHealth(const Status& status) {
 void RedisBackend::Tick() {
   log_->Run(kRenewScript, {lease_key_, nodes_key_}, {std::to_string(options_.lease.count()), options_.node_name},
             [](Result<RedisValue>) {});
-  log_->Run(kReapScript, {names_key_, nodes_key_}, {options_.prefix}, [](Result<RedisValue> answer) {
+  log_->Run(WithFreeNode(kReapScript), {names_key_, nodes_key_}, {options_.prefix}, [](Result<RedisValue> answer) {
     if (const std::int64_t freed = PositiveInteger(answer); freed > 0) {
       spdlog::info("freed {} names of nodes that stopped answering", freed);
     }
@@ -462,7 +512,9 @@ void RedisBackend::Close(const Status& reason) {
   }
   {
     std::lock_guard<std::mutex> lock(resume_mu_);
-    for (auto& [subscriber, resuming] : resuming_) resuming.reply(reason);
+    for (auto& [request, resuming] : resuming_) {
+      if (resuming.subscriber != nullptr) resuming.reply(reason);
+    }
     resuming_.clear();
   }
   room_->Close(reason);

@@ -101,6 +101,7 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
   // and this node has read the log as far as Redis had stored then (`read_to`), so that its replay
   // misses nothing.
   struct Resuming {
+    Subscriber* subscriber;  // null once the stream ended (and was answered)
     Caller caller;
     ListenFrom from;
     Reply<std::size_t> reply;
@@ -113,11 +114,14 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
   void Release(std::uint64_t participant, const std::string& folded, ChatMessage leave) override;
 
   void SendRelease(PendingRelease release);
-  void OnResume(Subscriber* subscriber, Result<RedisValue> answer);
+  // Redis's answer to the move of request `request`'s session.
+  void OnResume(std::uint64_t request, Result<RedisValue> answer);
   // Subscribes the moved sessions' streams that this node has read far enough for.
   void SubscribeResumed();
-  // Answers a stream still resuming, which is then forgotten.
-  void EndResuming(Subscriber* subscriber, const Status& status);
+  // Answers request `request`, unless its stream ended, and forgets it.
+  void EndResuming(std::uint64_t request, const Status& status);
+  // Claims `claim` for `participant`, and returns the one it replaces.
+  std::optional<Claim> SwapClaim(std::uint64_t participant, std::optional<Claim> claim);
   void OnEntries(std::vector<RedisLogEntry> entries);
   void OnStoreHealth(const Status& status);
   // Renews the lease, frees the names of dead nodes, and sends the releases that failed again.
@@ -140,7 +144,9 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
   // Held across each step that puts a resuming stream into the room or takes one out (Unsubscribe),
   // so that a stream that ended is never subscribed. Lock order: resume_mu_, then Room::mu_.
   std::mutex resume_mu_;
-  std::unordered_map<Subscriber*, Resuming> resuming_;  // guarded by resume_mu_
+  // By request: a stream's pointer may be reused by another once it ended, a request's number never.
+  std::unordered_map<std::uint64_t, Resuming> resuming_;  // guarded by resume_mu_
+  std::uint64_t last_request_ = 0;                        // guarded by resume_mu_
 
   mutable std::mutex mu_;
   std::unordered_map<std::uint64_t, Claim> claims_;  // by participant; guarded by mu_

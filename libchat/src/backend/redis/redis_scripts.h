@@ -2,6 +2,7 @@
 #ifndef CHAT_SRC_BACKEND_REDIS_REDIS_SCRIPTS_H_
 #define CHAT_SRC_BACKEND_REDIS_REDIS_SCRIPTS_H_
 
+#include <string>
 #include <string_view>
 
 namespace chat::redis_scripts {
@@ -10,11 +11,42 @@ namespace chat::redis_scripts {
 // ARGV[1] and ARGV[2]; append(payload) stores an entry. A name's value is "participant, node, name,
 // claim, session token" joined by 0x1F (31).
 
-// Joining: KEYS nodes, node-numbers, the lease, names; ARGV the node, the lease in ms. Returns the
-// node's number, the last id, and every name's value. A new room's counter starts from the clock
-// (as append() would, redis_log.cc), so that the room's ids run on from the last one here.
+// Freeing every name node `node` holds, each with a leave notice "NAME left (`why`)"
+// (log_record.h's format; its old-name field names the claim freed, so that a node taken for dead,
+// and still alive, knows which of its names went). Keys of other nodes are made here, which is why
+// the room needs one Redis rather than a Redis Cluster. Returns how many names it freed.
+inline constexpr std::string_view kFreeNodeFunction = R"lua(
+local function free_node(names, prefix, node, why)
+  local time = redis.call('TIME')
+  local micros = string.format('%d%06d', time[1], time[2])
+  local freed = 0
+  local held = prefix .. ':node-names:' .. node
+  for _, folded in ipairs(redis.call('SMEMBERS', held)) do
+    local value = redis.call('HGET', names, folded)
+    if value then
+      local participant, owner, name, claim, token = string.match(value, '^(%d+)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31(%x+)$')
+      if owner == node then
+        redis.call('HDEL', names, folded)
+        redis.call('HDEL', prefix .. ':sessions', string.sub(token, 1, 32))
+        append(table.concat({'1', '3', micros, name, '', '0', '0', participant, claim,
+                             name .. ' left (' .. why .. ')'}, '\31'))
+        freed = freed + 1
+      end
+    end
+  end
+  redis.call('DEL', held)
+  return freed
+end
+)lua";
+
+// Joining (after kFreeNodeFunction): KEYS nodes, node-numbers, the lease, names; ARGV the node, the
+// lease in ms, the key prefix. Returns the node's number, the last id, and every name's value. The
+// names a node of the same name still held (it stopped, and its lease ran out before any sweep)
+// are freed first. A new room's counter starts from the clock (as append() would, redis_log.cc),
+// so that the room's ids run on from the last one here.
 inline constexpr std::string_view kJoinScript = R"lua(
 if redis.call('EXISTS', KEYS[5]) == 1 then return redis.error_reply('NODE a node of this name is alive') end
+free_node(KEYS[6], ARGV[5], ARGV[3], 'their server restarted')
 redis.call('SET', KEYS[5], '1', 'PX', ARGV[4])
 redis.call('SADD', KEYS[3], ARGV[3])
 local number = redis.call('INCR', KEYS[4])
@@ -64,8 +96,9 @@ return append(ARGV[5])
 )lua";
 
 // Moving a session (and its name) to this node: KEYS names, sessions, this node's names; ARGV the
-// session's key, its token, this node, the claim, the key prefix. Returns {1, participant, name,
-// the new value, the last id}, or {0} when no name holds that session.
+// session's key, its token, this node, the claim, the key prefix. Stores a record that the session
+// moved (log_record.h), so that the node that had it lets it go. Returns {1, participant, name, the
+// new value, the record's id}, or {0} when no name holds that session.
 inline constexpr std::string_view kResumeScript = R"lua(
 local folded = redis.call('HGET', KEYS[4], ARGV[3])
 if not folded then return {0} end
@@ -77,7 +110,10 @@ local moved = table.concat({participant, ARGV[5], name, ARGV[6], token}, '\31')
 redis.call('HSET', KEYS[3], folded, moved)
 redis.call('SREM', ARGV[7] .. ':node-names:' .. node, folded)
 redis.call('SADD', KEYS[5], folded)
-return {1, participant, name, moved, redis.call('GET', KEYS[1]) or '0'}
+local time = redis.call('TIME')
+local id = append(table.concat({'1', '9', string.format('%d%06d', time[1], time[2]), name, '', '0', '0',
+                                participant, ARGV[5], ''}, '\31'))
+return {1, participant, name, moved, id}
 )lua";
 
 // Storing a direct message, with its recipient as Redis knows it: KEYS names; ARGV the folded
@@ -97,37 +133,23 @@ redis.call('SADD', KEYS[4], ARGV[4])
 return 1
 )lua";
 
-// Freeing the names of nodes whose lease is gone, each with a leave notice (log_record.h's format;
-// its old-name field names the claim freed, so that a node taken for dead, and still alive, knows
-// which of its names went):
-// KEYS names, nodes; ARGV the key prefix. Keys of other nodes are made here, which is why the room
-// needs one Redis rather than a Redis Cluster. Returns how many names it freed.
+// Freeing the names of nodes whose lease is gone (after kFreeNodeFunction): KEYS names, nodes;
+// ARGV the key prefix. Returns how many names it freed.
 inline constexpr std::string_view kReapScript = R"lua(
 local freed = 0
-local time = redis.call('TIME')
-local micros = string.format('%d%06d', time[1], time[2])
 for _, node in ipairs(redis.call('SMEMBERS', KEYS[4])) do
   if redis.call('EXISTS', ARGV[3] .. ':node:' .. node) == 0 then
-    local held = ARGV[3] .. ':node-names:' .. node
-    for _, folded in ipairs(redis.call('SMEMBERS', held)) do
-      local value = redis.call('HGET', KEYS[3], folded)
-      if value then
-        local participant, owner, name, claim, token = string.match(value, '^(%d+)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31(%x+)$')
-        if owner == node then
-          redis.call('HDEL', KEYS[3], folded)
-          redis.call('HDEL', ARGV[3] .. ':sessions', string.sub(token, 1, 32))
-          append(table.concat({'1', '3', micros, name, '', '0', '0', participant, claim,
-                               name .. ' left (their server stopped answering)'}, '\31'))
-          freed = freed + 1
-        end
-      end
-    end
-    redis.call('DEL', held)
+    freed = freed + free_node(KEYS[3], ARGV[3], node, 'their server stopped answering')
     redis.call('SREM', KEYS[4], node)
   end
 end
 return freed
 )lua";
+
+// `script` with kFreeNodeFunction before it (kJoinScript, kReapScript).
+inline std::string WithFreeNode(std::string_view script) {
+  return std::string(kFreeNodeFunction) + std::string(script);
+}
 
 }  // namespace chat::redis_scripts
 
