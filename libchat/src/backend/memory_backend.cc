@@ -13,7 +13,10 @@ MemoryBackend::MemoryBackend(RoomOptions options) {
 }
 
 // The timer goes first: its task reads room_.
-MemoryBackend::~MemoryBackend() { expiry_timer_.reset(); }
+MemoryBackend::~MemoryBackend() {
+  expiry_timer_->Stop();  // first: its task reaches expiry_timer_ through the room's on_deadline
+  expiry_timer_.reset();
+}
 
 void MemoryBackend::Register(const Caller& caller, std::string_view name, Reply<Registration> reply) {
   reply(room_->Register(caller, name));

@@ -6,13 +6,15 @@ namespace chat {
 
 DeadlineTimer::DeadlineTimer(Task task) : task_(std::move(task)), thread_([this] { Loop(); }) {}
 
-DeadlineTimer::~DeadlineTimer() {
+DeadlineTimer::~DeadlineTimer() { Stop(); }
+
+void DeadlineTimer::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
   wake_.notify_one();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void DeadlineTimer::RunBy(Time deadline) {

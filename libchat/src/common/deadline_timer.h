@@ -23,8 +23,13 @@ class DeadlineTimer {
   using Task = std::function<std::optional<Time>()>;
 
   explicit DeadlineTimer(Task task);
-  // Stops the thread; a task already running finishes first.
+  // Stop().
   ~DeadlineTimer();
+
+  // Stops the thread; a task already running finishes first. Afterwards RunBy does nothing. An
+  // owner whose task reaches the timer again (through the pointer that holds it) stops it before
+  // it lets the pointer go, so that the task never reads the pointer while it changes.
+  void Stop();
 
   DeadlineTimer(const DeadlineTimer&) = delete;
   DeadlineTimer& operator=(const DeadlineTimer&) = delete;

@@ -137,7 +137,10 @@ Result<std::unique_ptr<RedisBackend>> RedisBackend::Open(RoomOptions room, Redis
 RedisBackend::~RedisBackend() {
   tick_timer_.reset();
   log_->Stop();
-  expiry_timer_.reset();  // its task reads room_
+  // Its task reads room_, and reaches expiry_timer_ through the room's on_deadline: stopped before
+  // the pointer changes.
+  if (expiry_timer_ != nullptr) expiry_timer_->Stop();
+  expiry_timer_.reset();
 }
 
 void RedisBackend::Register(const Caller& caller, std::string_view name, Reply<Registration> reply) {
