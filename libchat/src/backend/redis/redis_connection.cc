@@ -1,6 +1,8 @@
 #include "backend/redis/redis_connection.h"
 
 #include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -131,6 +133,14 @@ bool RedisConnection::connected() const {
 }
 
 void RedisConnection::Loop() {
+  // hiredis writes with write(2), which raises SIGPIPE on a socket whose peer, or Stop(), closed
+  // it, and SIGPIPE's default ends the process. Blocked on this thread only (a library leaves the
+  // process's dispositions alone), the signal stays pending and the write fails with EPIPE, which
+  // is handled like any failed write.
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
   int failures = 0;
   std::string why;
   std::unique_lock<std::mutex> lock(mu_);
