@@ -29,14 +29,7 @@ class WorkshopClientOnClusterTest(test_workshop_client.WorkshopClientTest):
         self.clients = []
 
     def joined(self, name):
-        if len(self.clients) % 2 == 1:
-            return super().joined(name)
-        client = WorkshopClient(self.other.address)
-        self.clients.append(client)
-        response = client.add_user(name)
-        self.assertEqual(response.code, pb2.MessageResponse.ADDED, response.msg)
-        client.listen()
-        return client
+        return self.joined_at(self.server.address if len(self.clients) % 2 == 1 else self.other.address, name)
 
     def tearDown(self):
         super().tearDown()

@@ -78,7 +78,11 @@ class WorkshopClientTest(unittest.TestCase):
         self.server.__exit__()
 
     def joined(self, name):
-        client = WorkshopClient(self.server.address)
+        return self.joined_at(self.server.address, name)
+
+    def joined_at(self, address, name):
+        """A client on the server at `address`, registered as `name`, listening."""
+        client = WorkshopClient(address)
         self.clients.append(client)
         response = client.add_user(name)
         self.assertEqual(response.code, pb2.MessageResponse.ADDED, response.msg)
