@@ -7,7 +7,9 @@ it, and alternates chat-bench runs between the two nodes (subscribers and sender
 them: --server A,B) and one chat-server without Redis, with the same flags. Prints each run's
 figures and the CPU each process used. Usage:
 
-    scripts/cluster_benchmarks.py BUILD_DIR [--rounds N] [--pause-only]
+    scripts/cluster_benchmarks.py BUILD_DIR [--rounds N] [--workload throughput|latency] [--pause-only]
+
+--workload runs only that workload (and no pause).
 """
 
 import json
@@ -99,7 +101,11 @@ def main():
     directory = tempfile.mkdtemp(prefix="chat-cluster-bench-")
     redis, url = start_redis(directory)
     try:
-        for workload, flags in ({} if "--pause-only" in sys.argv else WORKLOADS).items():
+        workloads = {} if "--pause-only" in sys.argv else WORKLOADS
+        if "--workload" in sys.argv:
+            chosen = sys.argv[sys.argv.index("--workload") + 1]
+            workloads = {chosen: WORKLOADS[chosen]}
+        for workload, flags in workloads.items():
             print(f"## {workload}: chat-bench {' '.join(flags)}", flush=True)
             for round_number in range(1, ROUNDS + 1):
                 single, single_address = start_server()
@@ -120,6 +126,8 @@ def main():
                     stop(b)
                 time.sleep(1)
 
+        if "--workload" in sys.argv:
+            return
         print("## Redis paused (SIGSTOP) for 3 s during a 10 s run at 200 msg/s, two nodes", flush=True)
         a, a_address = start_server("--redis", url, "--redis-prefix", "pause", "--node-name", "a")
         b, b_address = start_server("--redis", url, "--redis-prefix", "pause", "--node-name", "b")

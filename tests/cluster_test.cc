@@ -13,9 +13,9 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
-#include "backend/redis/redis_connection.h"
 #include "health.grpc.pb.h"
 #include "support/raw_chat.h"
+#include "support/redis_call.h"
 #include "support/redis_process.h"
 #include "support/stream_reader.h"
 #include "support/registration_race.h"
@@ -341,6 +341,38 @@ TEST_CASE("a session taken up on another node while its first is alive is let go
   context->TryCancel();
 }
 
+TEST_CASE("a source address holds at most --max-names-per-address names on all nodes together", "[redis][cluster]") {
+  RedisProcess redis;
+  ServerOptions a = NodeOptions(redis, "a"), b = NodeOptions(redis, "b");
+  a.max_names_per_address = b.max_names_per_address = 2;
+  TestServer node_a(a), node_b(b);
+  const Status full(StatusCode::kResourceExhausted, "your address holds 2 names, the most it may");
+  auto one = node_a.NewClient(), two = node_b.NewClient(), three = node_b.NewClient(), four = node_a.NewClient();
+  const auto add = [](Client& client, const std::string& name) {
+    const Result<Registration> added = client.AddUser(name);
+    return added.ok() ? Status::Ok() : added.status();
+  };
+  REQUIRE(add(*one, "one").ok());
+  REQUIRE(add(*two, "two").ok());
+  // Each node holds one name of 127.0.0.1, under its own limit; together they hold two.
+  CHECK(add(*three, "three") == full);
+  CHECK(add(*four, "four") == full);
+  // A new name in place of an old one holds no more.
+  CHECK(add(*one, "uno").ok());
+  CHECK(add(*four, "four") == full);
+
+  REQUIRE(two->Leave().ok());  // answered once the name is free in Redis
+  CHECK(add(*four, "four").ok());
+  CHECK(add(*three, "three") == full);
+  RedisConnection connection(OptionsFor(redis));
+  const Result<RedisValue> held = Call(connection, {"SMEMBERS", "chat:address-names:ipv4:127.0.0.1"});
+  REQUIRE(held.ok());
+  std::vector<std::string> names;
+  for (const RedisValue& name : held->elements) names.push_back(name.text);
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"four", "uno"});
+}
+
 TEST_CASE("names of one caller's AddUser calls that crossed are all freed when it leaves", "[redis][cluster]") {
   RedisProcess redis;
   Cluster cluster(redis);
@@ -383,9 +415,61 @@ TEST_CASE("a node started again under its name frees the names its last run held
       },
       std::chrono::seconds(30)));
   TestServer node(std::move(second_run));
+  // Freed with its source address's count, which the new run starts from nothing.
+  RedisConnection connection(OptionsFor(redis));
+  const Result<RedisValue> counted = Call(connection, {"SCARD", "chat:address-names:ipv4:127.0.0.1"});
+  REQUIRE(counted.ok());
+  CHECK(counted->integer == 0);
   const Result<Registration> added = node.NewClient()->AddUser("bob");
   REQUIRE(added.ok());
   CHECK(added->code == RegistrationCode::kAdded);
+}
+
+TEST_CASE("a Listen after an id given but not yet read here waits for it, and an id never stored is a GAP on every "
+          "node",
+          "[redis][cluster]") {
+  RedisProcess redis;
+  Cluster cluster(redis);
+  TestUser alice(cluster.a, "alice"), bob(cluster.b, "bob");
+  // An id given behind the nodes' backs, with no entry: what every node sees of an entry trimmed
+  // before it was read, and, until the next entry, what a node that has not read an id yet sees.
+  RedisConnection connection(OptionsFor(redis));
+  const Result<RedisValue> given = Call(connection, {"INCR", "chat:next-id"});
+  REQUIRE(given.ok());
+  REQUIRE(given->type == RedisValue::Type::kInteger);
+  const auto hole = static_cast<std::uint64_t>(given->integer);
+
+  // b has not read `hole` (nobody can), yet Redis gave it: the stream waits instead of OUT_OF_RANGE.
+  RawChat carol(cluster.b.address());
+  const std::unique_ptr<grpc::ClientContext> context = carol.NewContext();
+  ListenRequest request;
+  request.set_after_id(hole);
+  StreamReader after_hole(carol.stub(), context.get(), StreamRpc::kListen, request);
+  REQUIRE(Eventually([&] { return cluster.b.server().stats().streams == 2; }));  // bob's and carol's
+  const std::uint64_t next = alice.Say("after the hole");
+  Message first;
+  REQUIRE(after_hole.Read(&first));
+  CHECK(first.id() == next);
+  CHECK(first.msg() == "after the hole");
+
+  for (TestUser* user : {&alice, &bob}) {
+    INFO(user->name());
+    const std::vector<ChatMessage> seen = user->ReadThrough(next);
+    REQUIRE(seen.size() >= 2);
+    const ChatMessage& gap = seen[seen.size() - 2];
+    CHECK(gap.kind == MessageKind::kGap);
+    CHECK(gap.id == hole);
+    CHECK(gap.text == fmt::format("message #{} of the room was missed here: the room's store no longer had it", hole));
+  }
+
+  // An id Redis never gave is still OUT_OF_RANGE, on the node that has read everything too.
+  ListenRequest beyond;
+  beyond.set_after_id(next + 1000);
+  for (const TestServer* node : {&cluster.a, &cluster.b}) {
+    const grpc::Status refused = RawChat(node->address()).RefusedListen(beyond);
+    CHECK(refused.error_code() == grpc::StatusCode::OUT_OF_RANGE);
+  }
+  context->TryCancel();
 }
 
 TEST_CASE("a token of no session is UNAUTHENTICATED on every node", "[redis][cluster]") {

@@ -9,26 +9,12 @@
 #include <catch2/catch.hpp>
 
 #include "backend/redis/redis_connection.h"
+#include "support/redis_call.h"
 #include "support/redis_process.h"
 #include "support/test_server.h"
 
 namespace chat::testing {
 namespace {
-
-RedisConnectionOptions OptionsFor(const RedisProcess& redis, int db = 0) {
-  RedisConnectionOptions options;
-  options.endpoint = RedisEndpoint{"127.0.0.1", redis.port(), db};
-  return options;
-}
-
-// Sends `argv` and waits for its answer.
-Result<RedisValue> Call(RedisConnection& connection, std::vector<std::string> argv) {
-  std::promise<Result<RedisValue>> answer;
-  auto answered = answer.get_future();
-  connection.Send(std::move(argv), [&answer](Result<RedisValue> value) { answer.set_value(std::move(value)); });
-  REQUIRE(answered.wait_for(kPatience) == std::future_status::ready);
-  return answered.get();
-}
 
 bool IsPong(const Result<RedisValue>& reply) {
   return reply.ok() && reply->type == RedisValue::Type::kStatus && reply->text == "PONG";

@@ -12,6 +12,7 @@
 #include "backend/redis/redis_scripts.h"
 #include "chat/rules.h"
 #include "room/session_token.h"
+#include "room/source_address.h"
 
 namespace chat {
 namespace {
@@ -19,6 +20,31 @@ namespace {
 using namespace redis_scripts;  // NOLINT: the scripts, by their names
 
 constexpr char kSeparator = '\x1f';
+
+// What a node's streams get in place of ids `first` to `last`, which it could not read: trimmed
+// from the log before it read them, or lost with Redis's data.
+ChatMessage MissedMessages(std::uint64_t first, std::uint64_t last) {
+  ChatMessage gap;
+  gap.id = last;
+  gap.kind = MessageKind::kGap;
+  gap.server_time = std::chrono::system_clock::now();
+  gap.text = first == last ? fmt::format("message #{} of the room was missed here: the room's store no longer had it",
+                                         first)
+                           : fmt::format("messages #{} to #{} of the room were missed here: the room's store no longer "
+                                         "had them",
+                                         first, last);
+  return gap;
+}
+
+// The scripts that call forget_source, with it (redis_scripts.h).
+const std::string& ClaimScript() {
+  static const std::string script = WithForgetSource(kClaimScript);
+  return script;
+}
+const std::string& ReleaseScript() {
+  static const std::string script = WithForgetSource(kReleaseScript);
+  return script;
+}
 
 // A name's value's fields: participant, node, name, claim, session token (redis_scripts.h).
 std::vector<std::string_view> Fields(std::string_view value) {
@@ -112,6 +138,7 @@ Result<std::unique_ptr<RedisBackend>> RedisBackend::Open(RoomOptions room, Redis
   }
 
   self.room_max_users_ = room.max_users;
+  self.room_max_names_per_address_ = room.max_names_per_address;
   room.participant_base = number << 32;
   room.first_id = last_id + 1;
   room.ledger = &self;
@@ -121,7 +148,7 @@ Result<std::unique_ptr<RedisBackend>> RedisBackend::Open(RoomOptions room, Redis
   self.room_ = std::make_unique<Room>(std::move(room));
   self.room_->AdoptNames(names);
   self.log_->Follow(
-      last_id, [&self](std::vector<RedisLogEntry> entries, bool) { self.OnEntries(std::move(entries)); },
+      last_id, [&self](std::vector<RedisLogEntry> entries, bool gap) { self.OnEntries(std::move(entries), gap); },
       [&self](const Status& status) { self.OnStoreHealth(status); });
   self.tick_timer_ = std::make_unique<DeadlineTimer>([&self]() -> std::optional<SteadyTime> {
     self.Tick();
@@ -157,6 +184,7 @@ void RedisBackend::Register(const Caller& caller, std::string_view name, Reply<R
   const std::string value = fmt::format("{1}{0}{2}{0}{3}{0}{4}{0}{5}", kSeparator, claim.participant,
                                         options_.node_name, claim.name, serial, claim.session);
   const std::string session_key = SessionKey(claim.session);
+  const std::string source = SourceAddress(caller.peer);
   LogRecord notice;
   notice.participant = claim.participant;
   notice.message.from = claim.name;
@@ -175,8 +203,12 @@ void RedisBackend::Register(const Caller& caller, std::string_view name, Reply<R
                                 claim.old_name.empty() ? std::string() : FoldUsername(claim.old_name),
                                 std::to_string(room_max_users_),
                                 EncodeLogRecord(notice),
-                                session_key};
-  log_->Run(kClaimScript, {names_key_, node_names_key_, sessions_key_}, std::move(args),
+                                session_key,
+                                std::to_string(room_max_names_per_address_),
+                                options_.prefix,
+                                source};
+  log_->Run(ClaimScript(), {names_key_, node_names_key_, sessions_key_, options_.prefix + ":address-names:" + source},
+            std::move(args),
             [this, caller, claim = std::move(claim), folded, value, session_key,
              reply = std::move(reply)](Result<RedisValue> answer) {
               // A refusal forgets the participant PlanRegister made, as the room's own refusals do.
@@ -197,6 +229,11 @@ void RedisBackend::Register(const Caller& caller, std::string_view name, Reply<R
               if (code.integer == 2) {
                 return refuse(Status(StatusCode::kResourceExhausted,
                                      fmt::format("the room is full ({} users); try again later", room_max_users_)));
+              }
+              if (code.integer == 3) {
+                return refuse(Status(StatusCode::kResourceExhausted,
+                                     fmt::format("your address holds {} names, the most it may",
+                                                 room_max_names_per_address_)));
               }
               log_->RaiseFloor(static_cast<std::uint64_t>(detail.integer));
               const Claim granted{folded, value, session_key};
@@ -263,25 +300,64 @@ void RedisBackend::Post(const Caller& caller, std::string_view claimed_name, std
 void RedisBackend::Subscribe(const Caller& caller, Subscriber* subscriber, ListenFrom from, Reply<std::size_t> reply) {
   // A token this node does not know may be of a session another node holds or held.
   const std::optional<SessionToken> token = caller.session ? ParseSessionToken(*caller.session) : std::nullopt;
-  if (!token || room_->CheckSession(caller).code() != StatusCode::kUnauthenticated) {
+  if (token && room_->CheckSession(caller).code() == StatusCode::kUnauthenticated) {
+    const std::uint64_t request = HoldBack(caller, subscriber, from, std::move(reply));
+    std::uint64_t serial = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      serial = ++last_claim_;
+    }
+    log_->Run(kResumeScript, {names_key_, sessions_key_, node_names_key_},
+              {token->key, token->text, options_.node_name, std::to_string(serial), options_.prefix},
+              [this, request](Result<RedisValue> answer) { OnResume(request, std::move(answer)); });
+    return;
+  }
+  if (from.after_id <= room_->last_id()) {
     std::lock_guard<std::mutex> lock(resume_mu_);
     reply(room_->Subscribe(caller, subscriber, from));
     return;
   }
-  std::uint64_t request = 0;
+  // Beyond what this node has read: held back until it has, if Redis gave that id.
+  const std::uint64_t after_id = from.after_id;
+  const std::uint64_t request = HoldBack(caller, subscriber, from, std::move(reply));
+  if (after_id <= log_->floor()) return WaitUntilRead(request, after_id);  // appended here
+  log_->Run(kLastIdScript, {}, {}, [this, request, after_id](Result<RedisValue> answer) {
+    OnLastId(request, after_id, std::move(answer));
+  });
+}
+
+std::uint64_t RedisBackend::HoldBack(const Caller& caller, Subscriber* subscriber, ListenFrom from,
+                                     Reply<std::size_t> reply) {
+  std::lock_guard<std::mutex> lock(resume_mu_);
+  const std::uint64_t request = ++last_request_;
+  resuming_.emplace(request, Resuming{subscriber, caller, from, std::move(reply), std::nullopt});
+  return request;
+}
+
+void RedisBackend::WaitUntilRead(std::uint64_t request, std::uint64_t read_to) {
   {
     std::lock_guard<std::mutex> lock(resume_mu_);
-    request = ++last_request_;
-    resuming_.emplace(request, Resuming{subscriber, caller, from, std::move(reply), std::nullopt});
+    const auto found = resuming_.find(request);
+    if (found == resuming_.end()) return;
+    found->second.read_to = read_to;
   }
-  std::uint64_t serial = 0;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    serial = ++last_claim_;
+  SubscribeResumed();
+}
+
+// On the writer's thread.
+void RedisBackend::OnLastId(std::uint64_t request, std::uint64_t after_id, Result<RedisValue> answer) {
+  if (!answer.ok()) return EndResuming(request, ClosedOr(answer.status()));
+  std::uint64_t last = 0;
+  if (answer->type == RedisValue::Type::kString) {
+    last = std::strtoull(answer->text.c_str(), nullptr, 10);
+  } else if (answer->type != RedisValue::Type::kNil) {
+    return EndResuming(request, Unexpected(*answer));
   }
-  log_->Run(kResumeScript, {names_key_, sessions_key_, node_names_key_},
-            {token->key, token->text, options_.node_name, std::to_string(serial), options_.prefix},
-            [this, request](Result<RedisValue> answer) { OnResume(request, std::move(answer)); });
+  if (after_id > last) {
+    return EndResuming(request, Status(StatusCode::kOutOfRange,
+                                       fmt::format("after_id {} is beyond the latest message, #{}", after_id, last)));
+  }
+  WaitUntilRead(request, after_id);
 }
 
 // On the writer's thread. A session Redis moved here is taken over even when its stream ended
@@ -337,9 +413,8 @@ void RedisBackend::OnResume(std::uint64_t request, Result<RedisValue> answer) {
       resuming_.erase(found);
       return;
     }
-    found->second.read_to = moved_at;
   }
-  SubscribeResumed();
+  WaitUntilRead(request, moved_at);
 }
 
 void RedisBackend::SubscribeResumed() {
@@ -371,7 +446,7 @@ void RedisBackend::Unsubscribe(Subscriber* subscriber) {
   std::lock_guard<std::mutex> lock(resume_mu_);
   for (auto& [request, resuming] : resuming_) {
     if (resuming.subscriber != subscriber) continue;
-    resuming.reply(Status(StatusCode::kCancelled, "the stream ended before its session was moved here"));
+    resuming.reply(Status(StatusCode::kCancelled, "the stream ended before it was subscribed"));
     resuming.subscriber = nullptr;
     return;
   }
@@ -431,8 +506,8 @@ void RedisBackend::Release(std::uint64_t participant, const std::string& folded,
 }
 
 void RedisBackend::SendRelease(PendingRelease release) {
-  std::vector<std::string> args{release.folded, release.value, release.notice, release.session_key};
-  log_->Run(kReleaseScript, {names_key_, node_names_key_, sessions_key_}, std::move(args),
+  std::vector<std::string> args{release.folded, release.value, release.notice, release.session_key, options_.prefix};
+  log_->Run(ReleaseScript(), {names_key_, node_names_key_, sessions_key_}, std::move(args),
             [this, release = std::move(release)](Result<RedisValue> answer) mutable {
               if (answer.ok()) {
                 if (const std::int64_t id = PositiveInteger(answer); id > 0) log_->RaiseFloor(static_cast<std::uint64_t>(id));
@@ -444,8 +519,11 @@ void RedisBackend::SendRelease(PendingRelease release) {
             });
 }
 
-void RedisBackend::OnEntries(std::vector<RedisLogEntry> entries) {
+void RedisBackend::OnEntries(std::vector<RedisLogEntry> entries, bool gap) {
   for (RedisLogEntry& entry : entries) {
+    if (const std::uint64_t read = room_->last_id(); gap && entry.id > read + 1) {
+      room_->Accept(MissedMessages(read + 1, entry.id - 1), Audience{}, 0, {}, false);
+    }
     std::optional<LogRecord> record = DecodeLogRecord(entry.id, entry.payload);
     if (!record) {
       spdlog::warn("skipped entry {} of the room's log: not a record this server reads", entry.id);

@@ -9,6 +9,10 @@
 //   joined by 0x1F). A name is taken, changed or freed by a Lua script that checks the owner and
 //   stores the notice in the log in the same atomic step, so a name has one owner across all nodes
 //   and its notice appears once. Each node mirrors the others' names from the notices it reads.
+//   The claim script also counts the names of each source address on all nodes together
+//   (PREFIX:address-names:SOURCE, and PREFIX:name-sources to find a name's source when it goes), so
+//   that a client cannot hold more names by spreading its connections over the nodes. The other
+//   per-address limits (streams, connections, rates) guard each node's own resources, per node.
 // - The nodes: a node is alive while its lease PREFIX:node:NODE exists; it renews it every tick.
 //   On every tick every node also frees the names of nodes whose lease is gone (PREFIX:nodes lists
 //   the nodes, PREFIX:node-names:NODE the names each holds), storing a leave notice for each, once.
@@ -97,15 +101,17 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
     std::string notice;
     std::string session_key;
   };
-  // A stream whose session is being moved here from another node: subscribed once Redis moved it
-  // and this node has read the log as far as Redis had stored then (`read_to`), so that its replay
-  // misses nothing.
+  // A stream that cannot be subscribed yet, so that its replay misses nothing: its session is being
+  // moved here from another node, or it asks for what follows an id this node has not read yet
+  // (the client heard of it from another node, or from its own SendMessage's answer). Subscribed
+  // once this node has read the log as far as `read_to`: what Redis had stored when it moved the
+  // session, or that id once Redis said it was given.
   struct Resuming {
     Subscriber* subscriber;  // null once the stream ended (and was answered)
     Caller caller;
     ListenFrom from;
     Reply<std::size_t> reply;
-    std::optional<std::uint64_t> read_to;  // set once Redis moved the session
+    std::optional<std::uint64_t> read_to;  // set once it is known
   };
 
   explicit RedisBackend(RedisBackendOptions options);
@@ -114,6 +120,13 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
   void Release(std::uint64_t participant, const std::string& folded, ChatMessage leave) override;
 
   void SendRelease(PendingRelease release);
+  // Holds `subscriber` back as request number N (returned) until SubscribeResumed takes it up.
+  std::uint64_t HoldBack(const Caller& caller, Subscriber* subscriber, ListenFrom from, Reply<std::size_t> reply);
+  // Sets request `request`'s read_to, and subscribes it if this node has read that far.
+  void WaitUntilRead(std::uint64_t request, std::uint64_t read_to);
+  // Redis's answer to "which id was given last", for request `request`, which asks for what follows
+  // `after_id`.
+  void OnLastId(std::uint64_t request, std::uint64_t after_id, Result<RedisValue> answer);
   // Redis's answer to the move of request `request`'s session.
   void OnResume(std::uint64_t request, Result<RedisValue> answer);
   // Subscribes the moved sessions' streams that this node has read far enough for.
@@ -122,7 +135,9 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
   void EndResuming(std::uint64_t request, const Status& status);
   // Claims `claim` for `participant`, and returns the one it replaces.
   std::optional<Claim> SwapClaim(std::uint64_t participant, std::optional<Claim> claim);
-  void OnEntries(std::vector<RedisLogEntry> entries);
+  // Takes up what the log handed over; `gap` when ids between entries were not there to read (trimmed
+  // before this node read them, or lost with Redis's data): the streams then get a kGap first.
+  void OnEntries(std::vector<RedisLogEntry> entries, bool gap);
   void OnStoreHealth(const Status& status);
   // Renews the lease, frees the names of dead nodes, and sends the releases that failed again.
   void Tick();
@@ -135,7 +150,9 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
   const std::string lease_key_;
   const std::string node_names_key_;
   const std::string sessions_key_;
-  std::size_t room_max_users_ = 0;  // RoomOptions::max_users, which Redis checks for the whole room
+  // RoomOptions' limits that Redis checks for all nodes together.
+  std::size_t room_max_users_ = 0;
+  std::size_t room_max_names_per_address_ = 0;
   std::unique_ptr<RedisLog> log_;
   std::unique_ptr<Room> room_;
   std::unique_ptr<DeadlineTimer> expiry_timer_;  // the room's deadlines

@@ -11,6 +11,20 @@ namespace chat::redis_scripts {
 // ARGV[1] and ARGV[2]; append(payload) stores an entry. A name's value is "participant, node, name,
 // claim, session token" joined by 0x1F (31).
 
+// Forgetting which source address took the name `folded` (PREFIX:name-sources), and taking it out
+// of that source's names (PREFIX:address-names:SOURCE), which the claim script counts against the
+// limit of names per source address across all nodes.
+inline constexpr std::string_view kForgetSourceFunction = R"lua(
+local function forget_source(prefix, folded)
+  local sources = prefix .. ':name-sources'
+  local source = redis.call('HGET', sources, folded)
+  if source then
+    redis.call('SREM', prefix .. ':address-names:' .. source, folded)
+    redis.call('HDEL', sources, folded)
+  end
+end
+)lua";
+
 // Freeing every name node `node` holds, each with a leave notice "NAME left (`why`)"
 // (log_record.h's format; its old-name field names the claim freed, so that a node taken for dead,
 // and still alive, knows which of its names went). Keys of other nodes are made here, which is why
@@ -27,6 +41,7 @@ local function free_node(names, prefix, node, why)
       local participant, owner, name, claim, token = string.match(value, '^(%d+)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31(%x+)$')
       if owner == node then
         redis.call('HDEL', names, folded)
+        forget_source(prefix, folded)
         redis.call('HDEL', prefix .. ':sessions', string.sub(token, 1, 32))
         append(table.concat({'1', '3', micros, name, '', '0', '0', participant, claim,
                              name .. ' left (' .. why .. ')'}, '\31'))
@@ -59,39 +74,47 @@ end
 return {number, last, redis.call('HVALS', KEYS[6])}
 )lua";
 
-// Taking a name: KEYS names, this node's names, sessions; ARGV the folded name, the participant, the
-// value, the folded old name ('' for a first name), the most names, the notice, the session's key.
-// Returns {1, id}; {0, the holder's name} when another participant holds it; {2, ''} when the room
-// is full.
+// Taking a name (after kForgetSourceFunction): KEYS names, this node's names, sessions, the source
+// address's names; ARGV the folded name, the participant, the value, the folded old name ('' for a
+// first name), the most names, the notice, the session's key, the most names per source address,
+// the key prefix, the source address. Returns {1, id}; {0, the holder's name} when another
+// participant holds it; {2, ''} when the room is full; {3, ''} when the source address holds as many
+// names as it may, on all nodes together.
 inline constexpr std::string_view kClaimScript = R"lua(
 local current = redis.call('HGET', KEYS[3], ARGV[3])
 if current then
   local owner, name = string.match(current, '^(%d+)\31[^\31]*\31([^\31]*)\31')
   if owner ~= ARGV[4] then return {0, name} end
-elseif ARGV[6] == '' and redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[7]) then
-  return {2, ''}
+elseif ARGV[6] == '' then
+  if redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[7]) then return {2, ''} end
+  if redis.call('SCARD', KEYS[6]) >= tonumber(ARGV[10]) then return {3, ''} end
 end
 if ARGV[6] ~= '' and ARGV[6] ~= ARGV[3] then
   local old = redis.call('HGET', KEYS[3], ARGV[6])
   if old and string.match(old, '^(%d+)') == ARGV[4] then
     redis.call('HDEL', KEYS[3], ARGV[6])
     redis.call('SREM', KEYS[4], ARGV[6])
+    forget_source(ARGV[11], ARGV[6])
   end
 end
+forget_source(ARGV[11], ARGV[3])
 redis.call('HSET', KEYS[3], ARGV[3], ARGV[5])
 redis.call('SADD', KEYS[4], ARGV[3])
 redis.call('HSET', KEYS[5], ARGV[9], ARGV[3])
+redis.call('HSET', ARGV[11] .. ':name-sources', ARGV[3], ARGV[12])
+redis.call('SADD', KEYS[6], ARGV[3])
 return {1, append(ARGV[8])}
 )lua";
 
-// Freeing a name: KEYS names, this node's names, sessions; ARGV the folded name, the value this
-// node stored, the notice, the session's key. Returns the notice's id, or 0 when the name is no
-// longer that claim's.
+// Freeing a name (after kForgetSourceFunction): KEYS names, this node's names, sessions; ARGV the
+// folded name, the value this node stored, the notice, the session's key, the key prefix. Returns
+// the notice's id, or 0 when the name is no longer that claim's.
 inline constexpr std::string_view kReleaseScript = R"lua(
 if redis.call('HGET', KEYS[3], ARGV[3]) ~= ARGV[4] then return 0 end
 redis.call('HDEL', KEYS[3], ARGV[3])
 redis.call('SREM', KEYS[4], ARGV[3])
 redis.call('HDEL', KEYS[5], ARGV[6])
+forget_source(ARGV[7], ARGV[3])
 return append(ARGV[5])
 )lua";
 
@@ -126,6 +149,9 @@ local participant, name = string.match(value, '^(%d+)\31[^\31]*\31([^\31]*)\31')
 return {append(ARGV[4] .. name .. ARGV[5] .. participant .. ARGV[6]), name}
 )lua";
 
+// The last id given: KEYS none of its own. Returns the counter (a string), or nil in a new room.
+inline constexpr std::string_view kLastIdScript = "return redis.call('GET', KEYS[1])";
+
 // Renewing the lease: KEYS the lease, nodes; ARGV the lease in ms, the node.
 inline constexpr std::string_view kRenewScript = R"lua(
 redis.call('SET', KEYS[3], '1', 'PX', ARGV[3])
@@ -146,9 +172,13 @@ end
 return freed
 )lua";
 
-// `script` with kFreeNodeFunction before it (kJoinScript, kReapScript).
+// `script` with the functions it calls before it: kForgetSourceFunction (kClaimScript,
+// kReleaseScript), and kFreeNodeFunction after it (kJoinScript, kReapScript).
+inline std::string WithForgetSource(std::string_view script) {
+  return std::string(kForgetSourceFunction) + std::string(script);
+}
 inline std::string WithFreeNode(std::string_view script) {
-  return std::string(kFreeNodeFunction) + std::string(script);
+  return std::string(kForgetSourceFunction) + std::string(kFreeNodeFunction) + std::string(script);
 }
 
 }  // namespace chat::redis_scripts

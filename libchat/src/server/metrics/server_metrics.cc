@@ -56,9 +56,10 @@ MetricFamily Counter(std::string name, std::string help, double value) {
   return Family(std::move(name), std::move(help), MetricType::Counter, {CounterOf(value)});
 }
 
-// The kinds of message the room sequences; a GAP is made for one stream and never sequenced.
-constexpr MessageKind kSequencedKinds[] = {MessageKind::kChat, MessageKind::kDirect, MessageKind::kJoin,
-                                           MessageKind::kLeave, MessageKind::kNotice};
+// The kinds of message the room sequences. A replay's GAP is made for one stream and not counted;
+// a node of a shared room sequences a GAP for ids it could not read from Redis.
+constexpr MessageKind kSequencedKinds[] = {MessageKind::kChat,  MessageKind::kDirect, MessageKind::kJoin,
+                                           MessageKind::kLeave, MessageKind::kNotice, MessageKind::kGap};
 constexpr Rpc kUnaryRpcs[] = {Rpc::kAddUser, Rpc::kSendMessage, Rpc::kListUsers,
                               Rpc::kHistory, Rpc::kLeave,       Rpc::kHealthCheck};
 
