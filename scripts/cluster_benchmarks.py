@@ -31,6 +31,9 @@ BENCH = os.path.join(BUILD, "apps/chat-bench/chat-bench")
 LOAD_TEST = ["--max-rate", "0", "--max-address-rate", "0", "--max-registration-rate", "0", "--max-names-per-address",
              "20000", "--max-streams-per-address", "20000", "--max-streams-per-connection", "20000",
              "--max-connections-per-address", "20000", "--max-reset-rate", "0", "--log-level", "warn"]
+# Nodes that share a machine share its cores: each of the two nodes runs half as many completion-queue
+# threads as the one node does (--threads 0: one per core), so that both setups run one per core.
+NODE_THREADS = str(max(1, (os.cpu_count() or 2) // 2))
 WORKLOADS = {
     "throughput": ["--subscribers", "100", "--senders", "16", "--duration", "4"],
     "latency": ["--subscribers", "100", "--senders", "1", "--rate", "200", "--duration", "5"],
@@ -116,8 +119,10 @@ def main():
                     stop(single)
                 time.sleep(1)
                 prefix = f"bench{round_number}{workload}"
-                a, a_address = start_server("--redis", url, "--redis-prefix", prefix, "--node-name", "a")
-                b, b_address = start_server("--redis", url, "--redis-prefix", prefix, "--node-name", "b")
+                a, a_address = start_server("--redis", url, "--redis-prefix", prefix, "--node-name", "a",
+                                            "--threads", NODE_THREADS)
+                b, b_address = start_server("--redis", url, "--redis-prefix", prefix, "--node-name", "b",
+                                            "--threads", NODE_THREADS)
                 try:
                     report(f"round {round_number}, two nodes on Redis",
                            *bench([a_address, b_address], flags, {"node a": a, "node b": b, "redis": redis}))
@@ -129,8 +134,10 @@ def main():
         if "--workload" in sys.argv:
             return
         print("## Redis paused (SIGSTOP) for 3 s during a 10 s run at 200 msg/s, two nodes", flush=True)
-        a, a_address = start_server("--redis", url, "--redis-prefix", "pause", "--node-name", "a")
-        b, b_address = start_server("--redis", url, "--redis-prefix", "pause", "--node-name", "b")
+        a, a_address = start_server("--redis", url, "--redis-prefix", "pause", "--node-name", "a", "--threads",
+                                    NODE_THREADS)
+        b, b_address = start_server("--redis", url, "--redis-prefix", "pause", "--node-name", "b", "--threads",
+                                    NODE_THREADS)
         try:
             # Without --quiet: a line a second on stderr, so that the pause shows.
             run = subprocess.Popen([BENCH, "--json", "--server", f"{a_address},{b_address}", "--subscribers",

@@ -472,6 +472,58 @@ TEST_CASE("a Listen after an id given but not yet read here waits for it, and an
   context->TryCancel();
 }
 
+TEST_CASE("streams held back until a node has read far enough count against --max-streams-per-address",
+          "[redis][cluster]") {
+  RedisProcess redis;
+  ServerOptions options = NodeOptions(redis, "b");
+  options.max_streams_per_address = 2;
+  TestServer a(NodeOptions(redis, "a")), b(options);
+  TestUser alice(a, "alice");
+  RedisConnection connection(OptionsFor(redis));
+  const Result<RedisValue> given = Call(connection, {"INCR", "chat:next-id"});
+  REQUIRE(given.ok());
+  ListenRequest request;
+  request.set_after_id(static_cast<std::uint64_t>(given->integer));
+
+  // Two streams wait for an id b cannot read yet; a third from the same address is refused.
+  RawChat holder(b.address());
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<StreamReader>> held;
+  for (int i = 0; i < 2; ++i) {
+    contexts.push_back(holder.NewContext());
+    held.push_back(std::make_unique<StreamReader>(holder.stub(), contexts.back().get(), StreamRpc::kListen, request));
+  }
+  REQUIRE(Eventually([&] { return b.server().stats().streams == 2; }));
+  const grpc::Status refused = RawChat(b.address()).RefusedListen(request);
+  CHECK(refused.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(refused.error_message() == "your address has 2 streams waiting to be subscribed, the most it may");
+
+  // Once b has read that far, both are subscribed and get what follows.
+  const std::uint64_t next = alice.Say("read on");
+  for (auto& stream : held) {
+    Message first;
+    REQUIRE(stream->Read(&first));
+    CHECK(first.id() == next);
+  }
+  for (auto& context : contexts) context->TryCancel();
+}
+
+TEST_CASE("the room's --max-users counts the users of every node", "[redis][cluster]") {
+  RedisProcess redis;
+  ServerOptions a = NodeOptions(redis, "a"), b = NodeOptions(redis, "b");
+  a.max_users = b.max_users = 2;
+  TestServer node_a(a), node_b(b);
+  TestUser alice(node_a, "alice"), bob(node_b, "bob");
+  for (const TestServer* node : {&node_a, &node_b}) {
+    const Result<Registration> refused = node->NewClient()->AddUser("carol");
+    CHECK(refused.status() == Status(StatusCode::kResourceExhausted, "the room is full (2 users); try again later"));
+  }
+  alice.Leave();
+  const Result<Registration> added = node_b.NewClient()->AddUser("carol");
+  REQUIRE(added.ok());
+  CHECK(added->code == RegistrationCode::kAdded);
+}
+
 TEST_CASE("a token of no session is UNAUTHENTICATED on every node", "[redis][cluster]") {
   RedisProcess redis;
   Cluster cluster(redis);

@@ -139,6 +139,8 @@ Result<std::unique_ptr<RedisBackend>> RedisBackend::Open(RoomOptions room, Redis
 
   self.room_max_users_ = room.max_users;
   self.room_max_names_per_address_ = room.max_names_per_address;
+  self.room_max_streams_ = room.max_streams;
+  self.room_max_streams_per_address_ = room.max_streams_per_address;
   room.participant_base = number << 32;
   room.first_id = last_id + 1;
   room.ledger = &self;
@@ -301,7 +303,8 @@ void RedisBackend::Subscribe(const Caller& caller, Subscriber* subscriber, Liste
   // A token this node does not know may be of a session another node holds or held.
   const std::optional<SessionToken> token = caller.session ? ParseSessionToken(*caller.session) : std::nullopt;
   if (token && room_->CheckSession(caller).code() == StatusCode::kUnauthenticated) {
-    const std::uint64_t request = HoldBack(caller, subscriber, from, std::move(reply));
+    const std::optional<std::uint64_t> request = HoldBack(caller, subscriber, from, reply);
+    if (!request) return;
     std::uint64_t serial = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -309,7 +312,7 @@ void RedisBackend::Subscribe(const Caller& caller, Subscriber* subscriber, Liste
     }
     log_->Run(kResumeScript, {names_key_, sessions_key_, node_names_key_},
               {token->key, token->text, options_.node_name, std::to_string(serial), options_.prefix},
-              [this, request](Result<RedisValue> answer) { OnResume(request, std::move(answer)); });
+              [this, request = *request](Result<RedisValue> answer) { OnResume(request, std::move(answer)); });
     return;
   }
   if (from.after_id <= room_->last_id()) {
@@ -319,19 +322,41 @@ void RedisBackend::Subscribe(const Caller& caller, Subscriber* subscriber, Liste
   }
   // Beyond what this node has read: held back until it has, if Redis gave that id.
   const std::uint64_t after_id = from.after_id;
-  const std::uint64_t request = HoldBack(caller, subscriber, from, std::move(reply));
-  if (after_id <= log_->floor()) return WaitUntilRead(request, after_id);  // appended here
-  log_->Run(kLastIdScript, {}, {}, [this, request, after_id](Result<RedisValue> answer) {
+  const std::optional<std::uint64_t> request = HoldBack(caller, subscriber, from, reply);
+  if (!request) return;
+  if (after_id <= log_->floor()) return WaitUntilRead(*request, after_id);  // appended here
+  log_->Run(kLastIdScript, {}, {}, [this, request = *request, after_id](Result<RedisValue> answer) {
     OnLastId(request, after_id, std::move(answer));
   });
 }
 
-std::uint64_t RedisBackend::HoldBack(const Caller& caller, Subscriber* subscriber, ListenFrom from,
-                                     Reply<std::size_t> reply) {
+std::optional<std::uint64_t> RedisBackend::HoldBack(const Caller& caller, Subscriber* subscriber, ListenFrom from,
+                                                    Reply<std::size_t>& reply) {
   std::lock_guard<std::mutex> lock(resume_mu_);
+  std::string source = SourceAddress(caller.peer);
+  std::size_t& held = held_by_source_[source];
+  if (held >= room_max_streams_per_address_ || resuming_.size() >= room_max_streams_) {
+    if (held == 0) held_by_source_.erase(source);
+    reply(Status(StatusCode::kResourceExhausted,
+                 resuming_.size() >= room_max_streams_
+                     ? fmt::format("the server has {} streams waiting to be subscribed, the most it may; try again later",
+                                   room_max_streams_)
+                     : fmt::format("your address has {} streams waiting to be subscribed, the most it may",
+                                   room_max_streams_per_address_)));
+    return std::nullopt;
+  }
+  ++held;
   const std::uint64_t request = ++last_request_;
-  resuming_.emplace(request, Resuming{subscriber, caller, from, std::move(reply), std::nullopt});
+  resuming_.emplace(request, Resuming{subscriber, caller, from, std::move(reply), std::nullopt, std::move(source)});
   return request;
+}
+
+std::unordered_map<std::uint64_t, RedisBackend::Resuming>::iterator RedisBackend::ForgetHeldLocked(
+    std::unordered_map<std::uint64_t, Resuming>::iterator held) {
+  if (const auto source = held_by_source_.find(held->second.source); source != held_by_source_.end()) {
+    if (--source->second == 0) held_by_source_.erase(source);
+  }
+  return resuming_.erase(held);
 }
 
 void RedisBackend::WaitUntilRead(std::uint64_t request, std::uint64_t read_to) {
@@ -382,7 +407,7 @@ void RedisBackend::OnResume(std::uint64_t request, Result<RedisValue> answer) {
     if (found->second.subscriber != nullptr) {
       found->second.reply(room_->Subscribe(found->second.caller, found->second.subscriber, found->second.from));
     }
-    resuming_.erase(found);
+    ForgetHeldLocked(found);
     return;
   }
   const std::uint64_t participant = std::stoull(moved[1].text);
@@ -410,7 +435,7 @@ void RedisBackend::OnResume(std::uint64_t request, Result<RedisValue> answer) {
     const auto found = resuming_.find(request);
     if (found == resuming_.end()) return;
     if (found->second.subscriber == nullptr) {  // its stream ended: the session is held here
-      resuming_.erase(found);
+      ForgetHeldLocked(found);
       return;
     }
   }
@@ -428,7 +453,7 @@ void RedisBackend::SubscribeResumed() {
       continue;
     }
     resuming.reply(room_->Subscribe(resuming.caller, resuming.subscriber, resuming.from));
-    it = resuming_.erase(it);
+    it = ForgetHeldLocked(it);
   }
 }
 
@@ -437,7 +462,7 @@ void RedisBackend::EndResuming(std::uint64_t request, const Status& status) {
   const auto found = resuming_.find(request);
   if (found == resuming_.end()) return;
   if (found->second.subscriber != nullptr) found->second.reply(status);
-  resuming_.erase(found);
+  ForgetHeldLocked(found);
 }
 
 // A stream still resuming is answered now and forgotten as a stream; its request stays until
@@ -597,6 +622,7 @@ void RedisBackend::Close(const Status& reason) {
       if (resuming.subscriber != nullptr) resuming.reply(reason);
     }
     resuming_.clear();
+    held_by_source_.clear();
   }
   room_->Close(reason);
   tick_timer_.reset();

@@ -112,6 +112,7 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
     ListenFrom from;
     Reply<std::size_t> reply;
     std::optional<std::uint64_t> read_to;  // set once it is known
+    std::string source;                    // SourceAddress of the caller's peer
   };
 
   explicit RedisBackend(RedisBackendOptions options);
@@ -120,8 +121,15 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
   void Release(std::uint64_t participant, const std::string& folded, ChatMessage leave) override;
 
   void SendRelease(PendingRelease release);
-  // Holds `subscriber` back as request number N (returned) until SubscribeResumed takes it up.
-  std::uint64_t HoldBack(const Caller& caller, Subscriber* subscriber, ListenFrom from, Reply<std::size_t> reply);
+  // Holds `subscriber` back as request number N (returned) until SubscribeResumed takes it up; or,
+  // when its source address or the node holds back as many streams as they may (the limits on
+  // streams, counted apart from the room's subscribed ones), answers RESOURCE_EXHAUSTED through
+  // `reply` and returns nullopt.
+  std::optional<std::uint64_t> HoldBack(const Caller& caller, Subscriber* subscriber, ListenFrom from,
+                                        Reply<std::size_t>& reply);
+  // Erases `held` from resuming_, and counts it off its source's; returns the entry after it.
+  std::unordered_map<std::uint64_t, Resuming>::iterator ForgetHeldLocked(
+      std::unordered_map<std::uint64_t, Resuming>::iterator held);
   // Sets request `request`'s read_to, and subscribes it if this node has read that far.
   void WaitUntilRead(std::uint64_t request, std::uint64_t read_to);
   // Redis's answer to "which id was given last", for request `request`, which asks for what follows
@@ -153,6 +161,9 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
   // RoomOptions' limits that Redis checks for all nodes together.
   std::size_t room_max_users_ = 0;
   std::size_t room_max_names_per_address_ = 0;
+  // And those that bound the streams held back here (HoldBack), on this node.
+  std::size_t room_max_streams_ = 0;
+  std::size_t room_max_streams_per_address_ = 0;
   std::unique_ptr<RedisLog> log_;
   std::unique_ptr<Room> room_;
   std::unique_ptr<DeadlineTimer> expiry_timer_;  // the room's deadlines
@@ -164,6 +175,7 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
   // By request: a stream's pointer may be reused by another once it ended, a request's number never.
   std::unordered_map<std::uint64_t, Resuming> resuming_;  // guarded by resume_mu_
   std::uint64_t last_request_ = 0;                        // guarded by resume_mu_
+  std::unordered_map<std::string, std::size_t> held_by_source_;  // resuming_ by source; guarded by resume_mu_
 
   mutable std::mutex mu_;
   std::unordered_map<std::uint64_t, Claim> claims_;  // by participant; guarded by mu_
