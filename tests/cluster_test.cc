@@ -445,7 +445,7 @@ TEST_CASE("a Listen after an id given but not yet read here waits for it, and an
   ListenRequest request;
   request.set_after_id(hole);
   StreamReader after_hole(carol.stub(), context.get(), StreamRpc::kListen, request);
-  REQUIRE(Eventually([&] { return cluster.b.server().stats().streams == 2; }));  // bob's and carol's
+  REQUIRE(Eventually([&] { return cluster.b.server().stats().waiting == 1; }));
   const std::uint64_t next = alice.Say("after the hole");
   Message first;
   REQUIRE(after_hole.Read(&first));
@@ -485,15 +485,24 @@ TEST_CASE("streams held back until a node has read far enough count against --ma
   ListenRequest request;
   request.set_after_id(static_cast<std::uint64_t>(given->integer));
 
-  // Two streams wait for an id b cannot read yet; a third from the same address is refused.
+  // Streams that wait for an id b cannot read yet; those that end count no more.
   RawChat holder(b.address());
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
   std::vector<std::unique_ptr<StreamReader>> held;
-  for (int i = 0; i < 2; ++i) {
-    contexts.push_back(holder.NewContext());
-    held.push_back(std::make_unique<StreamReader>(holder.stub(), contexts.back().get(), StreamRpc::kListen, request));
-  }
-  REQUIRE(Eventually([&] { return b.server().stats().streams == 2; }));
+  const auto hold_two = [&] {
+    contexts.clear();
+    held.clear();
+    for (int i = 0; i < 2; ++i) {
+      contexts.push_back(holder.NewContext());
+      held.push_back(std::make_unique<StreamReader>(holder.stub(), contexts.back().get(), StreamRpc::kListen, request));
+    }
+    REQUIRE(Eventually([&] { return b.server().stats().waiting == 2; }));
+  };
+  hold_two();
+  for (auto& context : contexts) context->TryCancel();
+  REQUIRE(Eventually([&] { return b.server().stats().waiting == 0 && b.server().stats().streams == 0; }));
+  hold_two();
+  // A third from the same address is refused.
   const grpc::Status refused = RawChat(b.address()).RefusedListen(request);
   CHECK(refused.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
   CHECK(refused.error_message() == "your address has 2 streams waiting to be subscribed, the most it may");
@@ -505,6 +514,7 @@ TEST_CASE("streams held back until a node has read far enough count against --ma
     REQUIRE(stream->Read(&first));
     CHECK(first.id() == next);
   }
+  CHECK(b.server().stats().waiting == 0);
   for (auto& context : contexts) context->TryCancel();
 }
 

@@ -149,6 +149,7 @@ struct ServerStats {
   std::uint64_t evictions = 0;    // streams ended for falling behind
   std::size_t sessions = 0;       // sessions now (each holds a name)
   std::size_t held = 0;           // names held for a session that has no stream
+  std::size_t waiting = 0;        // streams held back until this node has read far enough (--redis)
   std::size_t kept_messages = 0;  // messages in the kept history
   std::size_t kept_bytes = 0;     // what they count against --history-bytes
 };

@@ -269,7 +269,7 @@ Result<std::vector<std::string>> Room::Usernames() const {
 Room::Stats Room::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   Stats stats{members_.size(), listeners_.size(), participants_.size(), sources_.size(),
-              by_session_.size(), 0, messages_, evictions_, history_.size(), history_.bytes(),
+              by_session_.size(), 0, 0, messages_, evictions_, history_.size(), history_.bytes(),
               sequenced_, participant_floods_, address_floods_, resumes_, gaps_};
   for (const auto& [number, participant] : participants_) {
     if (!participant.folded_name.empty() && participant.subscribers.empty() && participant.session_used) ++stats.held;

@@ -314,6 +314,7 @@ class Room {
     std::size_t sources = 0;  // source addresses remembered, likewise
     std::size_t sessions = 0;
     std::size_t held = 0;     // names held for a session that has no stream
+    std::size_t waiting = 0;  // streams a backend holds back before it subscribes them (RedisBackend)
     std::uint64_t messages = 0;  // chat and direct messages accepted
     std::uint64_t evictions = 0;
     std::size_t history_messages = 0;

@@ -409,6 +409,7 @@ ServerStats Server::Impl::stats() const {
   stats.evictions = room.evictions;
   stats.sessions = room.sessions;
   stats.held = room.held;
+  stats.waiting = room.waiting;
   stats.kept_messages = room.history_messages;
   stats.kept_bytes = room.history_bytes;
   return stats;

@@ -45,6 +45,10 @@ const std::string& ReleaseScript() {
   static const std::string script = WithForgetSource(kReleaseScript);
   return script;
 }
+const std::string& ResumeScript() {
+  static const std::string script = WithForgetSource(kResumeScript);
+  return script;
+}
 
 // A name's value's fields: participant, node, name, claim, session token (redis_scripts.h).
 std::vector<std::string_view> Fields(std::string_view value) {
@@ -310,12 +314,14 @@ void RedisBackend::Subscribe(const Caller& caller, Subscriber* subscriber, Liste
       std::lock_guard<std::mutex> lock(mu_);
       serial = ++last_claim_;
     }
-    log_->Run(kResumeScript, {names_key_, sessions_key_, node_names_key_},
-              {token->key, token->text, options_.node_name, std::to_string(serial), options_.prefix},
+    log_->Run(ResumeScript(), {names_key_, sessions_key_, node_names_key_},
+              {token->key, token->text, options_.node_name, std::to_string(serial), options_.prefix,
+               SourceAddress(caller.peer)},
               [this, request = *request](Result<RedisValue> answer) { OnResume(request, std::move(answer)); });
     return;
   }
-  if (from.after_id <= room_->last_id()) {
+  // Both fields set, or nothing beyond what this node has read: the room answers at once.
+  if (from.history > 0 || from.after_id <= room_->last_id()) {
     std::lock_guard<std::mutex> lock(resume_mu_);
     reply(room_->Subscribe(caller, subscriber, from));
     return;
@@ -448,6 +454,10 @@ void RedisBackend::SubscribeResumed() {
   const std::uint64_t read = room_->last_id();
   for (auto it = resuming_.begin(); it != resuming_.end();) {
     Resuming& resuming = it->second;
+    if (resuming.subscriber == nullptr && resuming.read_to) {  // its stream ended, and nothing is asked of Redis
+      it = ForgetHeldLocked(it);
+      continue;
+    }
     if (resuming.subscriber == nullptr || !resuming.read_to || *resuming.read_to > read) {
       ++it;
       continue;
@@ -465,14 +475,16 @@ void RedisBackend::EndResuming(std::uint64_t request, const Status& status) {
   ForgetHeldLocked(found);
 }
 
-// A stream still resuming is answered now and forgotten as a stream; its request stays until
-// Redis answers (OnResume).
+// A stream still held back is answered now and forgotten as a stream; its request stays while
+// Redis has yet to answer it (OnResume, OnLastId), which then forget it.
 void RedisBackend::Unsubscribe(Subscriber* subscriber) {
   std::lock_guard<std::mutex> lock(resume_mu_);
-  for (auto& [request, resuming] : resuming_) {
+  for (auto held = resuming_.begin(); held != resuming_.end(); ++held) {
+    Resuming& resuming = held->second;
     if (resuming.subscriber != subscriber) continue;
     resuming.reply(Status(StatusCode::kCancelled, "the stream ended before it was subscribed"));
     resuming.subscriber = nullptr;
+    if (resuming.read_to) ForgetHeldLocked(held);
     return;
   }
   room_->Unsubscribe(subscriber);
@@ -503,7 +515,12 @@ Status RedisBackend::Observe(Subscriber* observer) { return room_->Observe(obser
 
 void RedisBackend::Unobserve(Subscriber* observer) { room_->Unobserve(observer); }
 
-Room::Stats RedisBackend::stats() const { return room_->stats(); }
+Room::Stats RedisBackend::stats() const {
+  Room::Stats stats = room_->stats();
+  std::lock_guard<std::mutex> lock(resume_mu_);
+  for (const auto& [request, resuming] : resuming_) stats.waiting += resuming.subscriber != nullptr ? 1 : 0;
+  return stats;
+}
 
 void RedisBackend::WatchStore(std::function<void(bool reachable)> on_change) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -546,8 +563,10 @@ void RedisBackend::SendRelease(PendingRelease release) {
 
 void RedisBackend::OnEntries(std::vector<RedisLogEntry> entries, bool gap) {
   for (RedisLogEntry& entry : entries) {
-    if (const std::uint64_t read = room_->last_id(); gap && entry.id > read + 1) {
-      room_->Accept(MissedMessages(read + 1, entry.id - 1), Audience{}, 0, {}, false);
+    if (gap) {
+      if (const std::uint64_t read = room_->last_id(); entry.id > read + 1) {
+        room_->Accept(MissedMessages(read + 1, entry.id - 1), Audience{}, 0, {}, false);
+      }
     }
     std::optional<LogRecord> record = DecodeLogRecord(entry.id, entry.payload);
     if (!record) {

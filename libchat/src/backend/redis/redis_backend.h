@@ -171,7 +171,7 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
 
   // Held across each step that puts a resuming stream into the room or takes one out (Unsubscribe),
   // so that a stream that ended is never subscribed. Lock order: resume_mu_, then Room::mu_.
-  std::mutex resume_mu_;
+  mutable std::mutex resume_mu_;
   // By request: a stream's pointer may be reused by another once it ended, a request's number never.
   std::unordered_map<std::uint64_t, Resuming> resuming_;  // guarded by resume_mu_
   std::uint64_t last_request_ = 0;                        // guarded by resume_mu_

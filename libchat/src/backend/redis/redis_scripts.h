@@ -118,9 +118,11 @@ forget_source(ARGV[7], ARGV[3])
 return append(ARGV[5])
 )lua";
 
-// Moving a session (and its name) to this node: KEYS names, sessions, this node's names; ARGV the
-// session's key, its token, this node, the claim, the key prefix. Stores a record that the session
-// moved (log_record.h), so that the node that had it lets it go. Returns {1, participant, name, the
+// Moving a session (and its name) to this node (after kForgetSourceFunction): KEYS names, sessions,
+// this node's names; ARGV the session's key, its token, this node, the claim, the key prefix, the
+// source address it now comes from, which the name is counted against from now on (as the node
+// counts it). Stores a record that the session moved (log_record.h), so that the node that had it
+// lets it go. Returns {1, participant, name, the
 // new value, the record's id}, or {0} when no name holds that session.
 inline constexpr std::string_view kResumeScript = R"lua(
 local folded = redis.call('HGET', KEYS[4], ARGV[3])
@@ -133,6 +135,9 @@ local moved = table.concat({participant, ARGV[5], name, ARGV[6], token}, '\31')
 redis.call('HSET', KEYS[3], folded, moved)
 redis.call('SREM', ARGV[7] .. ':node-names:' .. node, folded)
 redis.call('SADD', KEYS[5], folded)
+forget_source(ARGV[7], folded)
+redis.call('HSET', ARGV[7] .. ':name-sources', folded, ARGV[8])
+redis.call('SADD', ARGV[7] .. ':address-names:' .. ARGV[8], folded)
 local time = redis.call('TIME')
 local id = append(table.concat({'1', '9', string.format('%d%06d', time[1], time[2]), name, '', '0', '0',
                                 participant, ARGV[5], ''}, '\31'))
@@ -173,7 +178,7 @@ return freed
 )lua";
 
 // `script` with the functions it calls before it: kForgetSourceFunction (kClaimScript,
-// kReleaseScript), and kFreeNodeFunction after it (kJoinScript, kReapScript).
+// kReleaseScript, kResumeScript), and kFreeNodeFunction after it (kJoinScript, kReapScript).
 inline std::string WithForgetSource(std::string_view script) {
   return std::string(kForgetSourceFunction) + std::string(script);
 }
