@@ -9,11 +9,9 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
-#include <grpcpp/security/server_credentials.h>
-#include <grpcpp/server.h>
-#include <grpcpp/server_builder.h>
 
 #include "chat.grpc.pb.h"
+#include "support/service_server.h"
 #include "support/test_server.h"
 
 namespace chat::testing {
@@ -92,25 +90,12 @@ class ListenOnlyService final : public Chat::Service {
 // The old server on a free loopback port, shut down when it goes out of scope.
 class OldServer {
  public:
-  OldServer() {
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
-    builder.RegisterService(&service_);
-    server_ = builder.BuildAndStart();
-    REQUIRE(server_ != nullptr);
-  }
-  ~OldServer() {
-    service_.Close();
-    server_->Shutdown(std::chrono::system_clock::now() + kPatience);
-  }
-
   ListenOnlyService& service() { return service_; }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string address() const { return server_.address(); }
 
  private:
   ListenOnlyService service_;
-  int port_ = 0;
-  std::unique_ptr<grpc::Server> server_;
+  ServiceServer server_{&service_, [this] { service_.Close(); }};
 };
 
 std::string NextText(MessageStream& stream) {

@@ -1,6 +1,7 @@
 // A Client's Listen stream resuming by itself after its connection is lost: through a TcpProxy that
 // cuts the connection, and across a server restart.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -11,6 +12,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "chat.grpc.pb.h"
+#include "support/service_server.h"
 #include "support/tcp_proxy.h"
 #include "support/test_server.h"
 
@@ -103,6 +106,45 @@ std::unique_ptr<Client> ProxiedUser(const TcpProxy& proxy, const std::string& na
   REQUIRE(client->has_session());
   return client;
 }
+
+// A server that loses a stream and then refuses to resume it as scripted: AddUser hands out a
+// session; the first Subscribe opens, carries message #1 and ends UNAVAILABLE, as a lost connection
+// does; each later Subscribe ends at once with the next status of `refusals` (the last repeats).
+//
+// Threading: gRPC's sync server runs each call on a thread of its own; subscribes_ is atomic and
+// refusals_ is read only.
+class ScriptedResumeService final : public Chat::Service {
+ public:
+  explicit ScriptedResumeService(std::vector<grpc::Status> refusals) : refusals_(std::move(refusals)) {}
+
+  grpc::Status AddUser(grpc::ServerContext* /*context*/, const User* user, MessageResponse* response) override {
+    response->set_code(MessageResponse::ADDED);
+    response->set_msg("welcome, " + user->username());
+    response->set_session("a-session-token");
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Subscribe(grpc::ServerContext* context, const ListenRequest* /*request*/,
+                         grpc::ServerWriter<MessageBatch>* writer) override {
+    const std::size_t call = subscribes_.fetch_add(1);
+    if (call > 0) return refusals_[std::min(call - 1, refusals_.size() - 1)];
+    context->AddInitialMetadata("chat-replay-count", "0");
+    writer->SendInitialMetadata();
+    MessageBatch batch;
+    Message* said = batch.add_messages();
+    said->set_id(1);
+    said->set_msg("before the loss");
+    said->mutable_user()->set_username("bob");
+    writer->Write(batch);
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the connection was lost");
+  }
+
+  std::size_t subscribes() const { return subscribes_.load(); }
+
+ private:
+  const std::vector<grpc::Status> refusals_;
+  std::atomic<std::size_t> subscribes_{0};
+};
 
 std::string MessageEvent(std::uint64_t id) { return "message " + std::to_string(id); }
 
@@ -248,6 +290,28 @@ TEST_CASE("a restarted server has forgotten the session: the stream ends with UN
   REQUIRE(gap.has_value());
   CHECK(gap->kind == MessageKind::kGap);
   CHECK(gap->id > said);
+}
+
+// gRPC resets the calls that reach a server after its Shutdown has begun, and the client sees a bare
+// CANCELLED (the test above meets it now and then, when a resume attempt reaches the first server
+// late in its shutdown). That is a server going away, not an answer: the resume goes on.
+TEST_CASE("a resume attempt that a server going away answers with CANCELLED is tried again", "[client][resume]") {
+  ScriptedResumeService service({grpc::Status(grpc::StatusCode::CANCELLED, ""),
+                                 grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "unknown or ended session")});
+  ServiceServer server(&service);
+  ClientOptions options;
+  options.server_address = server.address();
+  Client alice(options);
+  REQUIRE(alice.AddUser("alice")->code == RegistrationCode::kAdded);
+  Recorder seen;
+  auto subscription = alice.Listen(seen.OnMessage(), seen.OnEnd(), seen.Hooks());
+  REQUIRE(subscription.ok());
+
+  REQUIRE(seen.WaitForEnd());
+  CHECK(seen.ended()->code() == StatusCode::kUnauthenticated);
+  CHECK(seen.events() == std::vector<std::string>{MessageEvent(1), "interrupted", "ended UNAUTHENTICATED"});
+  CHECK(service.subscribes() == 3);
+  CHECK_FALSE(alice.has_session());
 }
 
 }  // namespace

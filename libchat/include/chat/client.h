@@ -86,8 +86,10 @@ struct ListenOptions {
 // UNAVAILABLE opens again by itself, as Listen with after_id = the last id it delivered (or the
 // after_id it was opened with, when it delivered nothing yet: a live-only stream that had
 // delivered nothing resumes live-only), on the same handlers; no message is delivered twice.
-// UNAUTHENTICATED (the server restarted, or held the name past its --session-hold) ends it, and
-// the Client then has no session.
+// Attempts that meet a server not back yet or going away (UNAVAILABLE, CANCELLED,
+// DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED) are made again, with jittered backoff, until
+// resume_for is over; any other answer ends the stream. UNAUTHENTICATED (the server restarted, or
+// held the name past its --session-hold) ends it, and the Client then has no session.
 
 // A running Listen stream that delivers to handlers. Destroying it cancels the stream, stops any
 // resume attempt, and waits until no handler is running, so it must not be destroyed from inside a

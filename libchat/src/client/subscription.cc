@@ -12,10 +12,13 @@ constexpr std::chrono::milliseconds kFirstResumeWait{250};
 constexpr std::chrono::milliseconds kMaxResumeWait{4000};
 
 // Worth another attempt: the server is not back yet, is still shutting down, or still counts the
-// lost connection's stream against its limits.
+// lost connection's stream against its limits. A server whose gRPC Shutdown has begun resets the
+// calls that still reach it, and their clients see a bare CANCELLED. When the CANCELLED is ours
+// (the subscription is being destroyed), Pause ends the attempts at once.
 bool IsTransient(const Status& status) {
   switch (status.code()) {
     case StatusCode::kUnavailable:
+    case StatusCode::kCancelled:
     case StatusCode::kDeadlineExceeded:
     case StatusCode::kResourceExhausted:
     case StatusCode::kAborted:

@@ -64,6 +64,10 @@ struct ListenFrom {
 // The most a stream may ask to be replayed (ListenFrom::history) or a History page may hold.
 inline constexpr std::uint32_t kMaxHistoryRequest = 500;
 
+// The answer to a stream that asks to start after an id no message has had yet: OUT_OF_RANGE,
+// naming the latest id there is. One text for every backend.
+Status AfterIdBeyondLatest(std::uint64_t after_id, std::uint64_t last_id);
+
 // One Listen stream, as the room sees it.
 class Subscriber {
  public:

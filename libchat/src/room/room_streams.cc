@@ -27,6 +27,10 @@ std::string GapText(const Catchup& catchup, std::uint64_t after_id) {
 
 }  // namespace
 
+Status AfterIdBeyondLatest(std::uint64_t after_id, std::uint64_t last_id) {
+  return Status(StatusCode::kOutOfRange, fmt::format("after_id {} is beyond the latest message, #{}", after_id, last_id));
+}
+
 Result<std::size_t> Room::Subscribe(const Caller& caller, Subscriber* subscriber, ListenFrom from) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return Status(StatusCode::kUnavailable, kShuttingDownMessage);
@@ -37,10 +41,7 @@ Result<std::size_t> Room::Subscribe(const Caller& caller, Subscriber* subscriber
   if (from.history > 0 && from.after_id > 0) {
     return Status(StatusCode::kInvalidArgument, "ask for either history or after_id, not both");
   }
-  if (from.after_id > last_id_) {
-    return Status(StatusCode::kOutOfRange,
-                  fmt::format("after_id {} is beyond the latest message, #{}", from.after_id, last_id_));
-  }
+  if (from.after_id > last_id_) return AfterIdBeyondLatest(from.after_id, last_id_);
   Result<Participant*> resolved = ResolveLocked(caller, true);
   if (!resolved.ok()) return resolved.status();
   Participant& participant = **resolved;

@@ -36,18 +36,15 @@ ChatMessage MissedMessages(std::uint64_t first, std::uint64_t last) {
   return gap;
 }
 
-// The scripts that call forget_source, with it (redis_scripts.h).
-const std::string& ClaimScript() {
-  static const std::string script = WithForgetSource(kClaimScript);
-  return script;
-}
-const std::string& ReleaseScript() {
-  static const std::string script = WithForgetSource(kReleaseScript);
-  return script;
-}
-const std::string& ResumeScript() {
-  static const std::string script = WithForgetSource(kResumeScript);
-  return script;
+// The scripts that call forget_source, each with it in front (redis_scripts.h), put together once.
+struct SourceCountingScripts {
+  std::string claim = WithForgetSource(kClaimScript);
+  std::string release = WithForgetSource(kReleaseScript);
+  std::string resume = WithForgetSource(kResumeScript);
+};
+const SourceCountingScripts& SourceCounting() {
+  static const SourceCountingScripts scripts;
+  return scripts;
 }
 
 // A name's value's fields: participant, node, name, claim, session token (redis_scripts.h).
@@ -213,7 +210,7 @@ void RedisBackend::Register(const Caller& caller, std::string_view name, Reply<R
                                 std::to_string(room_max_names_per_address_),
                                 options_.prefix,
                                 source};
-  log_->Run(ClaimScript(), {names_key_, node_names_key_, sessions_key_, options_.prefix + ":address-names:" + source},
+  log_->Run(SourceCounting().claim, {names_key_, node_names_key_, sessions_key_, options_.prefix + ":address-names:" + source},
             std::move(args),
             [this, caller, claim = std::move(claim), folded, value, session_key,
              reply = std::move(reply)](Result<RedisValue> answer) {
@@ -314,7 +311,7 @@ void RedisBackend::Subscribe(const Caller& caller, Subscriber* subscriber, Liste
       std::lock_guard<std::mutex> lock(mu_);
       serial = ++last_claim_;
     }
-    log_->Run(ResumeScript(), {names_key_, sessions_key_, node_names_key_},
+    log_->Run(SourceCounting().resume, {names_key_, sessions_key_, node_names_key_},
               {token->key, token->text, options_.node_name, std::to_string(serial), options_.prefix,
                SourceAddress(caller.peer)},
               [this, request = *request](Result<RedisValue> answer) { OnResume(request, std::move(answer)); });
@@ -322,7 +319,7 @@ void RedisBackend::Subscribe(const Caller& caller, Subscriber* subscriber, Liste
   }
   // Both fields set, or nothing beyond what this node has read: the room answers at once.
   if (from.history > 0 || from.after_id <= room_->last_id()) {
-    std::lock_guard<std::mutex> lock(resume_mu_);
+    std::lock_guard<std::mutex> lock(held_mu_);
     reply(room_->Subscribe(caller, subscriber, from));
     return;
   }
@@ -338,13 +335,13 @@ void RedisBackend::Subscribe(const Caller& caller, Subscriber* subscriber, Liste
 
 std::optional<std::uint64_t> RedisBackend::HoldBack(const Caller& caller, Subscriber* subscriber, ListenFrom from,
                                                     Reply<std::size_t>& reply) {
-  std::lock_guard<std::mutex> lock(resume_mu_);
+  std::lock_guard<std::mutex> lock(held_mu_);
   std::string source = SourceAddress(caller.peer);
   std::size_t& held = held_by_source_[source];
-  if (held >= room_max_streams_per_address_ || resuming_.size() >= room_max_streams_) {
+  if (held >= room_max_streams_per_address_ || held_.size() >= room_max_streams_) {
     if (held == 0) held_by_source_.erase(source);
     reply(Status(StatusCode::kResourceExhausted,
-                 resuming_.size() >= room_max_streams_
+                 held_.size() >= room_max_streams_
                      ? fmt::format("the server has {} streams waiting to be subscribed, the most it may; try again later",
                                    room_max_streams_)
                      : fmt::format("your address has {} streams waiting to be subscribed, the most it may",
@@ -353,41 +350,38 @@ std::optional<std::uint64_t> RedisBackend::HoldBack(const Caller& caller, Subscr
   }
   ++held;
   const std::uint64_t request = ++last_request_;
-  resuming_.emplace(request, Resuming{subscriber, caller, from, std::move(reply), std::nullopt, std::move(source)});
+  held_.emplace(request, HeldStream{subscriber, caller, from, std::move(reply), std::nullopt, std::move(source)});
   return request;
 }
 
-std::unordered_map<std::uint64_t, RedisBackend::Resuming>::iterator RedisBackend::ForgetHeldLocked(
-    std::unordered_map<std::uint64_t, Resuming>::iterator held) {
+std::unordered_map<std::uint64_t, RedisBackend::HeldStream>::iterator RedisBackend::ForgetHeldLocked(
+    std::unordered_map<std::uint64_t, HeldStream>::iterator held) {
   if (const auto source = held_by_source_.find(held->second.source); source != held_by_source_.end()) {
     if (--source->second == 0) held_by_source_.erase(source);
   }
-  return resuming_.erase(held);
+  return held_.erase(held);
 }
 
 void RedisBackend::WaitUntilRead(std::uint64_t request, std::uint64_t read_to) {
   {
-    std::lock_guard<std::mutex> lock(resume_mu_);
-    const auto found = resuming_.find(request);
-    if (found == resuming_.end()) return;
+    std::lock_guard<std::mutex> lock(held_mu_);
+    const auto found = held_.find(request);
+    if (found == held_.end()) return;
     found->second.read_to = read_to;
   }
-  SubscribeResumed();
+  SubscribeHeldReadFarEnough();
 }
 
 // On the writer's thread.
 void RedisBackend::OnLastId(std::uint64_t request, std::uint64_t after_id, Result<RedisValue> answer) {
-  if (!answer.ok()) return EndResuming(request, ClosedOr(answer.status()));
+  if (!answer.ok()) return EndHeld(request, ClosedOr(answer.status()));
   std::uint64_t last = 0;
   if (answer->type == RedisValue::Type::kString) {
     last = std::strtoull(answer->text.c_str(), nullptr, 10);
   } else if (answer->type != RedisValue::Type::kNil) {
-    return EndResuming(request, Unexpected(*answer));
+    return EndHeld(request, Unexpected(*answer));
   }
-  if (after_id > last) {
-    return EndResuming(request, Status(StatusCode::kOutOfRange,
-                                       fmt::format("after_id {} is beyond the latest message, #{}", after_id, last)));
-  }
+  if (after_id > last) return EndHeld(request, AfterIdBeyondLatest(after_id, last));
   WaitUntilRead(request, after_id);
 }
 
@@ -397,19 +391,19 @@ void RedisBackend::OnLastId(std::uint64_t request, std::uint64_t after_id, Resul
 void RedisBackend::OnResume(std::uint64_t request, Result<RedisValue> answer) {
   std::optional<Caller> caller;
   {
-    std::lock_guard<std::mutex> lock(resume_mu_);
-    const auto found = resuming_.find(request);
-    if (found == resuming_.end()) return;  // answered by Close()
+    std::lock_guard<std::mutex> lock(held_mu_);
+    const auto found = held_.find(request);
+    if (found == held_.end()) return;  // answered by Close()
     caller = found->second.caller;
   }
-  if (!answer.ok()) return EndResuming(request, ClosedOr(answer.status()));
+  if (!answer.ok()) return EndHeld(request, ClosedOr(answer.status()));
   const std::vector<RedisValue>& moved = answer->elements;
-  if (answer->type != RedisValue::Type::kArray || moved.empty()) return EndResuming(request, Unexpected(*answer));
+  if (answer->type != RedisValue::Type::kArray || moved.empty()) return EndHeld(request, Unexpected(*answer));
   if (moved[0].integer != 1 || moved.size() != 5) {
     // No name holds that session: the room answers UNAUTHENTICATED, as for any unknown token.
-    std::lock_guard<std::mutex> lock(resume_mu_);
-    const auto found = resuming_.find(request);
-    if (found == resuming_.end()) return;
+    std::lock_guard<std::mutex> lock(held_mu_);
+    const auto found = held_.find(request);
+    if (found == held_.end()) return;
     if (found->second.subscriber != nullptr) {
       found->second.reply(room_->Subscribe(found->second.caller, found->second.subscriber, found->second.from));
     }
@@ -433,13 +427,13 @@ void RedisBackend::OnResume(std::uint64_t request, Result<RedisValue> answer) {
     leave.server_time = std::chrono::system_clock::now();
     SendRelease(PendingRelease{claim.folded, claim.value,
                                EncodeLogRecord(LogRecord{std::move(leave), {}, participant, {}, {}}), claim.session_key});
-    return EndResuming(request, adopted);
+    return EndHeld(request, adopted);
   }
   spdlog::info("moved the session of {} to this node", name);
   {
-    std::lock_guard<std::mutex> lock(resume_mu_);
-    const auto found = resuming_.find(request);
-    if (found == resuming_.end()) return;
+    std::lock_guard<std::mutex> lock(held_mu_);
+    const auto found = held_.find(request);
+    if (found == held_.end()) return;
     if (found->second.subscriber == nullptr) {  // its stream ended: the session is held here
       ForgetHeldLocked(found);
       return;
@@ -448,29 +442,29 @@ void RedisBackend::OnResume(std::uint64_t request, Result<RedisValue> answer) {
   WaitUntilRead(request, moved_at);
 }
 
-void RedisBackend::SubscribeResumed() {
-  std::lock_guard<std::mutex> lock(resume_mu_);
-  if (resuming_.empty()) return;
+void RedisBackend::SubscribeHeldReadFarEnough() {
+  std::lock_guard<std::mutex> lock(held_mu_);
+  if (held_.empty()) return;
   const std::uint64_t read = room_->last_id();
-  for (auto it = resuming_.begin(); it != resuming_.end();) {
-    Resuming& resuming = it->second;
-    if (resuming.subscriber == nullptr && resuming.read_to) {  // its stream ended, and nothing is asked of Redis
+  for (auto it = held_.begin(); it != held_.end();) {
+    HeldStream& waiting = it->second;
+    if (waiting.subscriber == nullptr && waiting.read_to) {  // its stream ended, and nothing is asked of Redis
       it = ForgetHeldLocked(it);
       continue;
     }
-    if (resuming.subscriber == nullptr || !resuming.read_to || *resuming.read_to > read) {
+    if (waiting.subscriber == nullptr || !waiting.read_to || *waiting.read_to > read) {
       ++it;
       continue;
     }
-    resuming.reply(room_->Subscribe(resuming.caller, resuming.subscriber, resuming.from));
+    waiting.reply(room_->Subscribe(waiting.caller, waiting.subscriber, waiting.from));
     it = ForgetHeldLocked(it);
   }
 }
 
-void RedisBackend::EndResuming(std::uint64_t request, const Status& status) {
-  std::lock_guard<std::mutex> lock(resume_mu_);
-  const auto found = resuming_.find(request);
-  if (found == resuming_.end()) return;
+void RedisBackend::EndHeld(std::uint64_t request, const Status& status) {
+  std::lock_guard<std::mutex> lock(held_mu_);
+  const auto found = held_.find(request);
+  if (found == held_.end()) return;
   if (found->second.subscriber != nullptr) found->second.reply(status);
   ForgetHeldLocked(found);
 }
@@ -478,13 +472,13 @@ void RedisBackend::EndResuming(std::uint64_t request, const Status& status) {
 // A stream still held back is answered now and forgotten as a stream; its request stays while
 // Redis has yet to answer it (OnResume, OnLastId), which then forget it.
 void RedisBackend::Unsubscribe(Subscriber* subscriber) {
-  std::lock_guard<std::mutex> lock(resume_mu_);
-  for (auto held = resuming_.begin(); held != resuming_.end(); ++held) {
-    Resuming& resuming = held->second;
-    if (resuming.subscriber != subscriber) continue;
-    resuming.reply(Status(StatusCode::kCancelled, "the stream ended before it was subscribed"));
-    resuming.subscriber = nullptr;
-    if (resuming.read_to) ForgetHeldLocked(held);
+  std::lock_guard<std::mutex> lock(held_mu_);
+  for (auto held = held_.begin(); held != held_.end(); ++held) {
+    HeldStream& waiting = held->second;
+    if (waiting.subscriber != subscriber) continue;
+    waiting.reply(Status(StatusCode::kCancelled, "the stream ended before it was subscribed"));
+    waiting.subscriber = nullptr;
+    if (waiting.read_to) ForgetHeldLocked(held);
     return;
   }
   room_->Unsubscribe(subscriber);
@@ -517,8 +511,8 @@ void RedisBackend::Unobserve(Subscriber* observer) { room_->Unobserve(observer);
 
 Room::Stats RedisBackend::stats() const {
   Room::Stats stats = room_->stats();
-  std::lock_guard<std::mutex> lock(resume_mu_);
-  for (const auto& [request, resuming] : resuming_) stats.waiting += resuming.subscriber != nullptr ? 1 : 0;
+  std::lock_guard<std::mutex> lock(held_mu_);
+  for (const auto& [request, waiting] : held_) stats.waiting += waiting.subscriber != nullptr ? 1 : 0;
   return stats;
 }
 
@@ -549,7 +543,7 @@ void RedisBackend::Release(std::uint64_t participant, const std::string& folded,
 
 void RedisBackend::SendRelease(PendingRelease release) {
   std::vector<std::string> args{release.folded, release.value, release.notice, release.session_key, options_.prefix};
-  log_->Run(ReleaseScript(), {names_key_, node_names_key_, sessions_key_}, std::move(args),
+  log_->Run(SourceCounting().release, {names_key_, node_names_key_, sessions_key_}, std::move(args),
             [this, release = std::move(release)](Result<RedisValue> answer) mutable {
               if (answer.ok()) {
                 if (const std::int64_t id = PositiveInteger(answer); id > 0) log_->RaiseFloor(static_cast<std::uint64_t>(id));
@@ -590,7 +584,7 @@ void RedisBackend::OnEntries(std::vector<RedisLogEntry> entries, bool gap) {
     }
     room_->Accept(std::move(record->message), record->audience, record->participant, record->old_name, frees_ours);
   }
-  SubscribeResumed();
+  SubscribeHeldReadFarEnough();
 }
 
 void RedisBackend::OnStoreHealth(const Status& status) {
@@ -636,11 +630,11 @@ void RedisBackend::Close(const Status& reason) {
     closed_.store(true, std::memory_order_relaxed);
   }
   {
-    std::lock_guard<std::mutex> lock(resume_mu_);
-    for (auto& [request, resuming] : resuming_) {
-      if (resuming.subscriber != nullptr) resuming.reply(reason);
+    std::lock_guard<std::mutex> lock(held_mu_);
+    for (auto& [request, waiting] : held_) {
+      if (waiting.subscriber != nullptr) waiting.reply(reason);
     }
-    resuming_.clear();
+    held_.clear();
     held_by_source_.clear();
   }
   room_->Close(reason);

@@ -106,7 +106,7 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
   // (the client heard of it from another node, or from its own SendMessage's answer). Subscribed
   // once this node has read the log as far as `read_to`: what Redis had stored when it moved the
   // session, or that id once Redis said it was given.
-  struct Resuming {
+  struct HeldStream {
     Subscriber* subscriber;  // null once the stream ended (and was answered)
     Caller caller;
     ListenFrom from;
@@ -121,15 +121,15 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
   void Release(std::uint64_t participant, const std::string& folded, ChatMessage leave) override;
 
   void SendRelease(PendingRelease release);
-  // Holds `subscriber` back as request number N (returned) until SubscribeResumed takes it up; or,
+  // Holds `subscriber` back as request number N (returned) until SubscribeHeldReadFarEnough takes it up; or,
   // when its source address or the node holds back as many streams as they may (the limits on
   // streams, counted apart from the room's subscribed ones), answers RESOURCE_EXHAUSTED through
   // `reply` and returns nullopt.
   std::optional<std::uint64_t> HoldBack(const Caller& caller, Subscriber* subscriber, ListenFrom from,
                                         Reply<std::size_t>& reply);
-  // Erases `held` from resuming_, and counts it off its source's; returns the entry after it.
-  std::unordered_map<std::uint64_t, Resuming>::iterator ForgetHeldLocked(
-      std::unordered_map<std::uint64_t, Resuming>::iterator held);
+  // Erases `held` from held_, and counts it off its source's; returns the entry after it.
+  std::unordered_map<std::uint64_t, HeldStream>::iterator ForgetHeldLocked(
+      std::unordered_map<std::uint64_t, HeldStream>::iterator held);
   // Sets request `request`'s read_to, and subscribes it if this node has read that far.
   void WaitUntilRead(std::uint64_t request, std::uint64_t read_to);
   // Redis's answer to "which id was given last", for request `request`, which asks for what follows
@@ -137,10 +137,10 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
   void OnLastId(std::uint64_t request, std::uint64_t after_id, Result<RedisValue> answer);
   // Redis's answer to the move of request `request`'s session.
   void OnResume(std::uint64_t request, Result<RedisValue> answer);
-  // Subscribes the moved sessions' streams that this node has read far enough for.
-  void SubscribeResumed();
+  // Subscribes the held streams this node has read far enough for (HeldStream::read_to).
+  void SubscribeHeldReadFarEnough();
   // Answers request `request`, unless its stream ended, and forgets it.
-  void EndResuming(std::uint64_t request, const Status& status);
+  void EndHeld(std::uint64_t request, const Status& status);
   // Claims `claim` for `participant`, and returns the one it replaces.
   std::optional<Claim> SwapClaim(std::uint64_t participant, std::optional<Claim> claim);
   // Takes up what the log handed over; `gap` when ids between entries were not there to read (trimmed
@@ -169,13 +169,13 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
   std::unique_ptr<DeadlineTimer> expiry_timer_;  // the room's deadlines
   std::unique_ptr<DeadlineTimer> tick_timer_;
 
-  // Held across each step that puts a resuming stream into the room or takes one out (Unsubscribe),
-  // so that a stream that ended is never subscribed. Lock order: resume_mu_, then Room::mu_.
-  mutable std::mutex resume_mu_;
+  // Held across each step that puts a waiting stream into the room or takes one out (Unsubscribe),
+  // so that a stream that ended is never subscribed. Lock order: held_mu_, then Room::mu_.
+  mutable std::mutex held_mu_;
   // By request: a stream's pointer may be reused by another once it ended, a request's number never.
-  std::unordered_map<std::uint64_t, Resuming> resuming_;  // guarded by resume_mu_
-  std::uint64_t last_request_ = 0;                        // guarded by resume_mu_
-  std::unordered_map<std::string, std::size_t> held_by_source_;  // resuming_ by source; guarded by resume_mu_
+  std::unordered_map<std::uint64_t, HeldStream> held_;  // guarded by held_mu_
+  std::uint64_t last_request_ = 0;                        // guarded by held_mu_
+  std::unordered_map<std::string, std::size_t> held_by_source_;  // held_ by source; guarded by held_mu_
 
   mutable std::mutex mu_;
   std::unordered_map<std::uint64_t, Claim> claims_;  // by participant; guarded by mu_
