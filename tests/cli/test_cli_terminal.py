@@ -48,6 +48,12 @@ class TerminalTest(unittest.TestCase):
     def wait_for_screen(self, terminal, condition):
         self.assertTrue(harness.wait_until(lambda: condition(terminal.screen())), "\n".join(terminal.screen()))
 
+    def wait_for_tail(self, terminal, tail):
+        """Waits until the last non-empty lines on the screen are `tail`. chat-cli draws its prompt
+        again in a write of its own after the lines above it, so a screen read as soon as a line
+        appears may not show the prompt yet."""
+        self.wait_for_screen(terminal, lambda screen: [line for line in screen if line][-len(tail):] == tail)
+
     def exit_code(self, terminal):
         path = os.path.join(terminal.results, "exit")
         self.assertTrue(harness.wait_until(lambda: os.path.exists(path) and os.path.getsize(path) > 0))
@@ -70,19 +76,15 @@ class TerminalTest(unittest.TestCase):
         self.wait_for_screen(alice, lambda screen: "alice> half a li" in screen)
 
         bob.write("ping while you type")
-        self.wait_for_screen(alice, lambda screen: "bob: ping while you type" in screen)
-        screen = [line for line in alice.screen() if line]
-        self.assertEqual(screen[-2:], ["bob: ping while you type", "alice> half a li"])
+        self.wait_for_tail(alice, ["bob: ping while you type", "alice> half a li"])
         self.assertEqual(alice.cursor()[0], len("alice> half a li"))
 
         alice.press("BSpace", "BSpace")
         alice.type("line, finished")
         alice.press("Enter")
         self.assertTrue(bob.wait_for_line("alice: half a line, finished"), bob.lines())
-        self.wait_for_screen(alice, lambda screen: "alice: half a line, finished" in screen)
         # The typed line gave way to the room's echo of it; the prompt is empty again.
-        screen = [line for line in alice.screen() if line]
-        self.assertEqual(screen[-2:], ["alice: half a line, finished", "alice>"])
+        self.wait_for_tail(alice, ["alice: half a line, finished", "alice>"])
         alice.press("Up")  # the history has it
         self.wait_for_screen(alice, lambda screen: "alice> half a line, finished" in screen)
 
@@ -94,8 +96,7 @@ class TerminalTest(unittest.TestCase):
         self.wait_for_screen(alice, lambda screen: "* welcome, alice" in screen)
 
         bob = self.terminal("--user", "Alice")
-        self.wait_for_screen(bob, lambda screen: "! alice is taken; choose another name" in screen)
-        self.assertEqual(bob.last_line(), "username:")
+        self.wait_for_tail(bob, ["! alice is taken; choose another name", "username:"])
         bob.type("bob")
         bob.press("Enter")
         self.wait_for_screen(bob, lambda screen: "* welcome, bob" in screen and "bob>" in screen)
@@ -140,10 +141,7 @@ class TerminalTest(unittest.TestCase):
         alice = self.terminal("--user", "alice", "--history", "5")
         self.wait_for_screen(alice, lambda screen: "--- live ---" in screen)
         bob.write("said live")
-        self.wait_for_screen(alice, lambda screen: "bob: said live" in screen)
-        screen = [line for line in alice.screen() if line]
-        start = screen.index("* welcome, alice")
-        self.assertEqual(screen[start:], [
+        self.wait_for_tail(alice, [
             "* welcome, alice",
             "--- 3 earlier messages ---", "* bob joined", "bob: said before alice came", "* alice joined",
             "--- live ---",
@@ -165,12 +163,10 @@ class TerminalTest(unittest.TestCase):
         self.assertTrue(bob.wait_for_line("bob: missed three"))
         proxy.release()
 
-        self.wait_for_screen(alice, lambda screen: "* back: caught up on 3 messages" in screen)
-        screen = [line for line in alice.screen() if line]
-        back = screen.index(f"* reconnected to {proxy.address} as alice")
-        self.assertEqual(screen[back:], [f"* reconnected to {proxy.address} as alice",
-                                         *[f"bob: {text}" for text in missed],
-                                         "* back: caught up on 3 messages", "alice>"])
+        self.wait_for_tail(alice, [f"* reconnected to {proxy.address} as alice",
+                                   *[f"bob: {text}" for text in missed],
+                                   "* back: caught up on 3 messages", "alice>"])
+        screen = alice.screen()
         for text in missed:
             self.assertEqual(screen.count(f"bob: {text}"), 1)
         alice.type("still alice")

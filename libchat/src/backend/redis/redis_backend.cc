@@ -210,8 +210,9 @@ void RedisBackend::Register(const Caller& caller, std::string_view name, Reply<R
                                 std::to_string(room_max_names_per_address_),
                                 options_.prefix,
                                 source};
-  log_->Run(SourceCounting().claim, {names_key_, node_names_key_, sessions_key_, options_.prefix + ":address-names:" + source},
-            std::move(args),
+  std::vector<std::string> keys = {names_key_, node_names_key_, sessions_key_,
+                                   options_.prefix + ":address-names:" + source};
+  log_->Run(SourceCounting().claim, std::move(keys), std::move(args),
             [this, caller, claim = std::move(claim), folded, value, session_key,
              reply = std::move(reply)](Result<RedisValue> answer) {
               // A refusal forgets the participant PlanRegister made, as the room's own refusals do.
@@ -447,16 +448,16 @@ void RedisBackend::SubscribeHeldReadFarEnough() {
   if (held_.empty()) return;
   const std::uint64_t read = room_->last_id();
   for (auto it = held_.begin(); it != held_.end();) {
-    HeldStream& waiting = it->second;
-    if (waiting.subscriber == nullptr && waiting.read_to) {  // its stream ended, and nothing is asked of Redis
+    HeldStream& stream = it->second;
+    if (stream.subscriber == nullptr && stream.read_to) {  // its stream ended, and nothing is asked of Redis
       it = ForgetHeldLocked(it);
       continue;
     }
-    if (waiting.subscriber == nullptr || !waiting.read_to || *waiting.read_to > read) {
+    if (stream.subscriber == nullptr || !stream.read_to || *stream.read_to > read) {
       ++it;
       continue;
     }
-    waiting.reply(room_->Subscribe(waiting.caller, waiting.subscriber, waiting.from));
+    stream.reply(room_->Subscribe(stream.caller, stream.subscriber, stream.from));
     it = ForgetHeldLocked(it);
   }
 }
@@ -474,11 +475,11 @@ void RedisBackend::EndHeld(std::uint64_t request, const Status& status) {
 void RedisBackend::Unsubscribe(Subscriber* subscriber) {
   std::lock_guard<std::mutex> lock(held_mu_);
   for (auto held = held_.begin(); held != held_.end(); ++held) {
-    HeldStream& waiting = held->second;
-    if (waiting.subscriber != subscriber) continue;
-    waiting.reply(Status(StatusCode::kCancelled, "the stream ended before it was subscribed"));
-    waiting.subscriber = nullptr;
-    if (waiting.read_to) ForgetHeldLocked(held);
+    HeldStream& stream = held->second;
+    if (stream.subscriber != subscriber) continue;
+    stream.reply(Status(StatusCode::kCancelled, "the stream ended before it was subscribed"));
+    stream.subscriber = nullptr;
+    if (stream.read_to) ForgetHeldLocked(held);
     return;
   }
   room_->Unsubscribe(subscriber);

@@ -174,7 +174,7 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
   mutable std::mutex held_mu_;
   // By request: a stream's pointer may be reused by another once it ended, a request's number never.
   std::unordered_map<std::uint64_t, HeldStream> held_;  // guarded by held_mu_
-  std::uint64_t last_request_ = 0;                        // guarded by held_mu_
+  std::uint64_t last_request_ = 0;  // guarded by held_mu_
   std::unordered_map<std::string, std::size_t> held_by_source_;  // held_ by source; guarded by held_mu_
 
   mutable std::mutex mu_;
