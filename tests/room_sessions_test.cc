@@ -137,6 +137,52 @@ TEST_CASE("once a session is in use, its first connection's peer no longer speak
   CHECK(room.Register("pa", "alice")->code == RegistrationCode::kTaken);
 }
 
+TEST_CASE("a new connection with a closed one's peer string is somebody new, not the one before", "[sessions]") {
+  FakeClock clock;
+  RoomOptions options = SessionOptions(&clock);
+  options.registration_grace = std::chrono::seconds(30);
+  Room room(options);
+  FakeSubscriber watcher;
+  REQUIRE(room.Subscribe("pw", &watcher).ok());
+  const std::string token = Join(room, "pa", "alice");  // registered, not listening yet, and gone
+
+  room.ConnectionOpened("pa");
+  CHECK(room.Post("pa", "", "hi").status().code() == StatusCode::kFailedPrecondition);
+  CHECK(room.Leave("pa").status().code() == StatusCode::kFailedPrecondition);
+  const Result<Registration> bob = room.Register("pa", "bob");
+  REQUIRE(bob.ok());
+  CHECK(bob->code == RegistrationCode::kAdded);
+  CHECK(bob->session != token);
+  CHECK(*room.Usernames() == std::vector<std::string>{"alice", "bob"});
+  CHECK(watcher.last()->text == "bob joined");  // a join, not a rename of alice
+
+  // alice's name waits out its grace for her token, from whichever connection it comes.
+  FakeSubscriber alice_stream;
+  REQUIRE(room.Subscribe(Caller("pa2", token), &alice_stream).ok());
+  REQUIRE(room.Post(Caller("pa2", token), "", "still me").ok());
+  CHECK(watcher.last()->from == "alice");
+  clock.now += std::chrono::minutes(1);
+  room.ExpireDeadlines();
+  CHECK(*room.Usernames() == std::vector<std::string>{"alice"});  // bob never listened
+}
+
+TEST_CASE("a closed connection's name that nobody claims by token goes at the end of its grace", "[sessions]") {
+  FakeClock clock;
+  RoomOptions options = SessionOptions(&clock);
+  options.registration_grace = std::chrono::seconds(30);
+  Room room(options);
+  FakeSubscriber watcher;
+  REQUIRE(room.Subscribe("pw", &watcher).ok());
+  Join(room, "pa", "alice");
+  room.ConnectionOpened("pa");
+  room.ConnectionOpened("pb");  // a peer the room never heard of: nothing to let go
+  clock.now += std::chrono::seconds(30);
+  room.ExpireDeadlines();
+  CHECK(room.Usernames()->empty());
+  CHECK(watcher.last()->text == "alice left (did not start listening)");
+  CHECK(room.stats().peers == 1);  // the watcher's connection alone
+}
+
 TEST_CASE("Leave frees the name at once, ends the streams with OK, and the token is refused after", "[sessions]") {
   FakeClock clock;
   Room room(SessionOptions(&clock));

@@ -3,7 +3,8 @@
 The driver (tests/tools/churn.cc) cycles through four ways of coming and going: register, listen,
 talk, quit; register, listen, quit with messages still queued; register and never listen (freed
 after the grace period); listen without registering. On top of that, client processes are killed
-with SIGKILL while their streams are open. Afterwards no user may be left, the server's memory must
+with SIGKILL while their streams are open. No cycle may take over another's name (connections get
+the ports of closed ones). Afterwards no user may be left, the server's memory must
 be back within a small bound of where it was after a warm-up, and it must exit cleanly; in the
 AddressSanitizer build that exit also carries LeakSanitizer's verdict.
 """
@@ -63,6 +64,11 @@ class ChurnTest(unittest.TestCase):
             users = lambda: list(stub.ListUsers(pb2.ListUsersRequest(), timeout=harness.PATIENCE).users)
             self.assertTrue(harness.wait_until(lambda: users() == [], interval=0.1), users())
             channel.close()
+
+            # No cycle is ever another's: a connection that gets a closed one's port (the kernel
+            # reuses them within seconds here) starts as nobody, and its AddUser is a join.
+            renames = [line for line in server.stderr_lines if "] rename " in line]
+            self.assertEqual(renames, [], "connections took over names of closed ones")
 
             after = server.rss_kb()
             print(f"\n  {CYCLES + KILLED} cycles ({KILLED} clients killed): server RSS {before} kB -> {after} kB",

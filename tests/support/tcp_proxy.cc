@@ -43,14 +43,9 @@ bool Forward(int from, int to) {
   return SendAll(to, buffer.data(), static_cast<std::size_t>(got));
 }
 
-void CloseRelay(int client_fd, int server_fd) {
-  close(client_fd);
-  close(server_fd);
-}
-
 }  // namespace
 
-TcpProxy::TcpProxy(const std::string& target) {
+TcpProxy::TcpProxy(const std::string& target, SourcePort source_port) : source_port_(source_port) {
   const std::size_t colon = target.rfind(':');
   if (colon == std::string::npos || target.substr(0, colon) != "127.0.0.1") {
     throw std::invalid_argument("TcpProxy relays to 127.0.0.1:PORT only, not " + target);
@@ -121,7 +116,7 @@ void TcpProxy::Run() {
       }
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_ || cuts_done_ < cuts_asked_) {
-        for (const Relay& relay : relays) CloseRelay(relay.client_fd, relay.server_fd);
+        for (const Relay& relay : relays) CloseRelay(relay);
         relays.clear();
         cuts_done_ = cuts_asked_;
         done_.notify_all();
@@ -142,7 +137,7 @@ void TcpProxy::Run() {
       if (open) {
         kept.push_back(relay);
       } else {
-        CloseRelay(relay.client_fd, relay.server_fd);
+        CloseRelay(relay);
       }
     }
     relays.swap(kept);
@@ -158,16 +153,57 @@ void TcpProxy::Accept(std::vector<Relay>* relays) {
     std::lock_guard<std::mutex> lock(mu_);
     refusing = refusing_;
   }
-  const int server_fd = refusing ? -1 : socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const sockaddr_in target = Loopback(target_port_);
-  if (server_fd < 0 || connect(server_fd, reinterpret_cast<const sockaddr*>(&target), sizeof target) != 0) {
+  const int server_fd = refusing ? -1 : ConnectToServer();
+  if (server_fd < 0) {
     close(client_fd);
-    if (server_fd >= 0) close(server_fd);
     return;
   }
   relays->push_back({client_fd, server_fd});
   std::lock_guard<std::mutex> lock(mu_);
   ++relayed_;
+}
+
+int TcpProxy::ConnectToServer() {
+  const int server_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (server_fd < 0) return -1;
+  if (source_port_ == SourcePort::kSame && !BindSourcePort(server_fd)) {
+    close(server_fd);
+    return -1;
+  }
+  const sockaddr_in target = Loopback(target_port_);
+  if (connect(server_fd, reinterpret_cast<const sockaddr*>(&target), sizeof target) != 0) {
+    close(server_fd);
+    return -1;
+  }
+  return server_fd;
+}
+
+bool TcpProxy::BindSourcePort(int server_fd) {
+  const int on = 1;
+  setsockopt(server_fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  const auto bind_to = [server_fd](std::uint16_t port) {
+    const sockaddr_in source = Loopback(port);
+    return bind(server_fd, reinterpret_cast<const sockaddr*>(&source), sizeof source) == 0;
+  };
+  if (same_source_port_ != 0) return bind_to(same_source_port_);
+  // Below Linux's range of ports for outgoing connections (32768 and up unless configured), so
+  // that the kernel never gives it to a connection of another test while this one's is closed.
+  for (std::uint16_t port = 20000 + static_cast<std::uint16_t>(getpid() % 10000); port < 32768; ++port) {
+    if (bind_to(port)) {
+      same_source_port_ = port;
+      return true;
+    }
+  }
+  return false;
+}
+
+void TcpProxy::CloseRelay(const Relay& relay) const {
+  if (source_port_ == SourcePort::kSame) {
+    const linger reset{1, 0};  // no TIME_WAIT to keep the port from the next connection
+    setsockopt(relay.server_fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  }
+  close(relay.client_fd);
+  close(relay.server_fd);
 }
 
 }  // namespace chat::testing

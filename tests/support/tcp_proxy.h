@@ -19,8 +19,18 @@ namespace chat::testing {
 // Thread-safe. The destructor closes everything and joins the thread.
 class TcpProxy {
  public:
+  // The port the relay's connections to the server leave from.
+  enum class SourcePort {
+    kAny,  // any, as the kernel picks
+    // One port, free when the first connection is made, for all of them (one at a time); each is
+    // closed with a reset, which frees the port at once. The server then sees every connection with
+    // the peer string of the one before, as when the kernel or a NAT gives a new connection the port
+    // of a closed one.
+    kSame,
+  };
+
   // `target` is "127.0.0.1:PORT" (an IPv4 address, as TestServer::address() gives).
-  explicit TcpProxy(const std::string& target);
+  explicit TcpProxy(const std::string& target, SourcePort source_port = SourcePort::kAny);
   ~TcpProxy();
 
   TcpProxy(const TcpProxy&) = delete;
@@ -47,11 +57,18 @@ class TcpProxy {
   void Run();
   // Turns away or relays a connection waiting on the listening socket.
   void Accept(std::vector<Relay>* relays);
+  // A connection to the server from the port source_port_ asks for; -1 when it cannot be made.
+  int ConnectToServer();
+  // Binds `server_fd` to same_source_port_, choosing it first if need be.
+  bool BindSourcePort(int server_fd);
+  void CloseRelay(const Relay& relay) const;
 
   int listen_fd_ = -1;
   int wake_fds_[2] = {-1, -1};  // a pipe that wakes the relay thread's poll
   std::uint16_t port_ = 0;
   std::uint16_t target_port_ = 0;
+  const SourcePort source_port_;
+  std::uint16_t same_source_port_ = 0;  // SourcePort::kSame, once chosen; relay thread only
 
   mutable std::mutex mu_;
   std::condition_variable done_;

@@ -40,6 +40,8 @@ class ThreadedBackend final : public RoomBackend {
   void History(const Caller& caller, std::uint64_t before_id, std::uint32_t limit,
                Reply<MessageHistory::Page> reply) override;
   void Usernames(const Caller& caller, Reply<std::vector<std::string>> reply) override;
+  // At once, not queued: the requests of the connection come after it either way.
+  void ConnectionOpened(const std::string& peer) override { room_.ConnectionOpened(peer); }
   Status Observe(Subscriber* observer) override { return room_.Observe(observer); }
   void Unobserve(Subscriber* observer) override { room_.Unobserve(observer); }
   Room::Stats stats() const override { return room_.stats(); }

@@ -49,6 +49,8 @@ void MemoryBackend::Usernames(const Caller& caller, Reply<std::vector<std::strin
   reply(room_->Usernames());
 }
 
+void MemoryBackend::ConnectionOpened(const std::string& peer) { room_->ConnectionOpened(peer); }
+
 Status MemoryBackend::Observe(Subscriber* observer) { return room_->Observe(observer); }
 
 void MemoryBackend::Unobserve(Subscriber* observer) { room_->Unobserve(observer); }

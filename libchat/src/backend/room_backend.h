@@ -69,6 +69,11 @@ class RoomBackend {
   // room does not know (Room::CheckSession, then Room::Usernames).
   virtual void Usernames(const Caller& caller, Reply<std::vector<std::string>> reply) = 0;
 
+  // A connection from `peer` was accepted and none of its calls has come yet
+  // (Room::ConnectionOpened): whoever `peer` named before is on a closed connection. Never waits
+  // for anything outside the process.
+  virtual void ConnectionOpened(const std::string& peer) = 0;
+
   // Every message the room sequences, direct ones included, for Server::Observe (Room::Observe).
   virtual Status Observe(Subscriber* observer) = 0;
   virtual void Unobserve(Subscriber* observer) = 0;

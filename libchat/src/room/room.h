@@ -234,6 +234,16 @@ class Room {
   // calls that need no participant (ListUsers).
   Status CheckSession(const Caller& caller);
 
+  // A connection from `peer` (a gRPC peer string) was accepted, and none of its calls has come yet.
+  // TCP gives no two open connections the same address and port at both ends, so whoever `peer`
+  // named until now was on a connection that has closed: its calls come no more, and a call
+  // without a token from `peer` is somebody new from now on. Without this, a client whose
+  // connection took the port of a closed one (the kernel reuses ports, and a NAT shares one address
+  // among many people) would be the person before: send under their name, rename it away. A name
+  // the closed connection held stays until its deadline (registration_grace), reachable only by its
+  // session token. The server calls this for every connection before gRPC sees it.
+  void ConnectionOpened(const std::string& peer);
+
   // The registered names, sorted ignoring case. UNAVAILABLE once closed: the names of a room that
   // is shutting down are no longer anybody's to see.
   Result<std::vector<std::string>> Usernames() const;
@@ -341,7 +351,8 @@ class Room {
   struct Participant {
     std::uint64_t number = 0;                   // never reused
     std::string source;                         // SourceAddress() of the connection it began on
-    std::string peer;                           // that connection; empty once a session took over
+    std::string peer;                           // that connection; empty once a session took over, or once
+                                                // the connection was gone (ConnectionOpened)
     std::string folded_name;                    // empty while it has no name
     std::vector<Subscriber*> subscribers;       // its Listen streams
     std::optional<SteadyTime> name_deadline;    // set while it has a name but no stream

@@ -44,6 +44,21 @@ Status Room::CheckSession(const Caller& caller) {
   return resolved.ok() ? Status::Ok() : resolved.status();
 }
 
+void Room::ConnectionOpened(const std::string& peer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto known = by_peer_.find(peer);
+  if (known == by_peer_.end()) return;
+  const std::uint64_t number = known->second;
+  Participant& participant = participants_.at(number);
+  by_peer_.erase(known);
+  participant.peer.clear();
+  if (!participant.folded_name.empty()) {
+    spdlog::info("{}: its connection closed, as a new one comes from {}; the name waits for its token",
+                 DescribeLocked(participant), peer);
+  }
+  ForgetParticipantIfUnusedLocked(number);
+}
+
 Room::Participant& Room::ParticipantOfPeerLocked(const std::string& peer) {
   const std::uint64_t number = ++last_participant_;
   Participant& participant = AddParticipantLocked(number, peer);

@@ -24,6 +24,23 @@
 #include "room/source_address.h"
 
 namespace chat {
+
+std::string GrpcPeer(const sockaddr_storage& address) {
+  char text[INET6_ADDRSTRLEN] = "";
+  if (address.ss_family == AF_INET) {
+    const auto& v4 = reinterpret_cast<const sockaddr_in&>(address);
+    inet_ntop(AF_INET, &v4.sin_addr, text, sizeof text);
+    return fmt::format("ipv4:{}:{}", text, ntohs(v4.sin_port));
+  }
+  const auto& v6 = reinterpret_cast<const sockaddr_in6&>(address);
+  if (IN6_IS_ADDR_V4MAPPED(&v6.sin6_addr)) {
+    inet_ntop(AF_INET, &v6.sin6_addr.s6_addr[12], text, sizeof text);
+    return fmt::format("ipv4:{}:{}", text, ntohs(v6.sin6_port));
+  }
+  inet_ntop(AF_INET6, &v6.sin6_addr, text, sizeof text);
+  return fmt::format("ipv6:%5B{}%5D:{}", text, ntohs(v6.sin6_port));
+}
+
 namespace {
 
 // Descriptors left to everything but connections: the listening sockets, gRPC's own event and
@@ -37,24 +54,6 @@ constexpr std::chrono::seconds kRefusalLogInterval{1};
 Status CannotListen(const std::string& address) {
   return Status(StatusCode::kUnavailable,
                 fmt::format("cannot listen on {}: the port is in use or the address is not of this host", address));
-}
-
-// "ipv4:203.0.113.7:50123" or "ipv6:[2001:db8::1]:443" (gRPC writes the brackets as %5B and %5D;
-// SourceAddress reads both); an IPv4 client of a dual-stack socket as IPv4.
-std::string PeerString(const sockaddr_storage& address) {
-  char text[INET6_ADDRSTRLEN] = "";
-  if (address.ss_family == AF_INET) {
-    const auto& v4 = reinterpret_cast<const sockaddr_in&>(address);
-    inet_ntop(AF_INET, &v4.sin_addr, text, sizeof text);
-    return fmt::format("ipv4:{}:{}", text, ntohs(v4.sin_port));
-  }
-  const auto& v6 = reinterpret_cast<const sockaddr_in6&>(address);
-  if (IN6_IS_ADDR_V4MAPPED(&v6.sin6_addr)) {
-    inet_ntop(AF_INET, &v6.sin6_addr.s6_addr[12], text, sizeof text);
-    return fmt::format("ipv4:{}:{}", text, ntohs(v6.sin6_port));
-  }
-  inet_ntop(AF_INET6, &v6.sin6_addr, text, sizeof text);
-  return fmt::format("ipv6:[{}]:{}", text, ntohs(v6.sin6_port));
 }
 
 // A listening socket on `address` with `port` (0: any), or -1.
@@ -133,6 +132,7 @@ Result<std::unique_ptr<Acceptor>> Acceptor::Listen(const Options& options) {
 
 Acceptor::Acceptor(const Options& options, std::vector<int> sockets, int port)
     : max_connections_per_address_(options.max_connections_per_address),
+      on_connection_(options.on_connection),
       max_connections_(ConnectionsUnderDescriptorLimit(options.max_connections)),
       sockets_(std::move(sockets)),
       port_(port),
@@ -217,7 +217,7 @@ void Acceptor::AcceptFrom(int socket_fd, grpc::experimental::ExternalConnectionA
           return;
       }
     }
-    const std::string peer = PeerString(address);
+    const std::string peer = GrpcPeer(address);
     std::string source = SourceAddress(peer);
     struct stat status {};
     fstat(connection, &status);
@@ -242,6 +242,7 @@ void Acceptor::AcceptFrom(int socket_fd, grpc::experimental::ExternalConnectionA
     }
     const int on = 1;  // gRPC's own listener does the same: chat messages are small and wait for nothing
     setsockopt(connection, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    if (on_connection_) on_connection_(peer);
     grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters handed{socket_fd, connection, {}};
     handoff->HandleNewConnection(&handed);
   }

@@ -25,6 +25,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,7 +37,15 @@
 
 #include "chat/status.h"
 
+struct sockaddr_storage;
+
 namespace chat {
+
+// The peer string gRPC 1.51 gives the calls of a connection from `address` (ServerContext::peer()):
+// "ipv4:203.0.113.7:50123", "ipv6:%5B2001:db8::1%5D:443" (the brackets percent-encoded), and an
+// IPv4 client of a dual-stack socket as IPv4. A link-local IPv6 client's zone is left out, so its
+// string is not gRPC's: what on_connection tells about it reaches nobody (see Room::ConnectionOpened).
+std::string GrpcPeer(const sockaddr_storage& address);
 
 class Acceptor {
  public:
@@ -44,6 +53,10 @@ class Acceptor {
     std::string address;  // HOST:PORT; port 0 picks a free one
     std::size_t max_connections = 20000;
     std::size_t max_connections_per_address = 16;
+    // Called on the accept thread with the peer string of every connection handed to gRPC
+    // (GrpcPeer()), before gRPC has it: no call on that connection comes before it returned. Must
+    // not block. May be empty.
+    std::function<void(const std::string& peer)> on_connection;
   };
 
   // Binds and listens on every address `options.address` resolves to, with one port for all.
@@ -97,6 +110,7 @@ class Acceptor {
   void ForgetLocked(int descriptor);
 
   const std::size_t max_connections_per_address_;
+  const std::function<void(const std::string& peer)> on_connection_;
   std::size_t max_connections_;
   std::vector<int> sockets_;  // listening; closed by Stop()
   const int port_;

@@ -251,9 +251,11 @@ Status Server::Impl::Start() {
   if (!backend_status_.ok()) return backend_status_;
   grpc::ServerBuilder builder;
   // Connections are accepted by the Acceptor (acceptor.h: caps, and an accept loop that survives
-  // running out of descriptors), which hands each one to gRPC for its handshake.
+  // running out of descriptors), which hands each one to gRPC for its handshake, once the room knows
+  // that whoever had its address and port before is gone (Room::ConnectionOpened).
   Result<std::unique_ptr<Acceptor>> acceptor =
-      Acceptor::Listen({options_.address, options_.max_connections, options_.max_connections_per_address});
+      Acceptor::Listen({options_.address, options_.max_connections, options_.max_connections_per_address,
+                        [backend = backend_.get()](const std::string& peer) { backend->ConnectionOpened(peer); }});
   if (!acceptor.ok()) return acceptor.status();
   acceptor_ = std::move(acceptor).value();
   port_ = acceptor_->port();

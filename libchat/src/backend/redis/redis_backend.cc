@@ -506,6 +506,8 @@ void RedisBackend::Usernames(const Caller& caller, Reply<std::vector<std::string
   reply(room_->Usernames());
 }
 
+void RedisBackend::ConnectionOpened(const std::string& peer) { room_->ConnectionOpened(peer); }
+
 Status RedisBackend::Observe(Subscriber* observer) { return room_->Observe(observer); }
 
 void RedisBackend::Unobserve(Subscriber* observer) { room_->Unobserve(observer); }

@@ -82,6 +82,8 @@ class RedisBackend final : public RoomBackend, private RoomLedger {
   void History(const Caller& caller, std::uint64_t before_id, std::uint32_t limit,
                Reply<MessageHistory::Page> reply) override;
   void Usernames(const Caller& caller, Reply<std::vector<std::string>> reply) override;
+  // Only this node's participants are known by peer: nothing in Redis changes.
+  void ConnectionOpened(const std::string& peer) override;
   Status Observe(Subscriber* observer) override;
   void Unobserve(Subscriber* observer) override;
   Room::Stats stats() const override;
