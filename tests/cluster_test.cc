@@ -19,6 +19,7 @@
 #include "support/redis_process.h"
 #include "support/stream_reader.h"
 #include "support/registration_race.h"
+#include "support/reused_port.h"
 #include "support/test_server.h"
 
 namespace chat::testing {
@@ -532,6 +533,14 @@ TEST_CASE("the room's --max-users counts the users of every node", "[redis][clus
   const Result<Registration> added = node_b.NewClient()->AddUser("carol");
   REQUIRE(added.ok());
   CHECK(added->code == RegistrationCode::kAdded);
+}
+
+TEST_CASE("a connection from the address and port of a closed one is somebody new on a node too",
+          "[redis][cluster]") {
+  RedisProcess redis;
+  Cluster cluster(redis);
+  auto observer = cluster.b.NewClient();  // the other node lists the names of both
+  CheckReusedPortIsSomebodyNew(cluster.a.address(), *observer);
 }
 
 TEST_CASE("a token of no session is UNAUTHENTICATED on every node", "[redis][cluster]") {

@@ -2,9 +2,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "support/raw_chat.h"
 #include "support/registration_race.h"
-#include "support/tcp_proxy.h"
+#include "support/reused_port.h"
 #include "support/test_server.h"
 
 namespace chat::testing {
@@ -105,27 +104,8 @@ TEST_CASE("a connection from the address and port of a closed one is somebody ne
   // gets a closed one's port (the kernel reuses ports; a NAT shares one address among many people)
   // must not inherit the name the closed one registered.
   TestServer server;
-  TcpProxy proxy(server.address(), TcpProxy::SourcePort::kSame);
-  {
-    RawChat first(proxy.address());
-    MessageResponse added;
-    REQUIRE(first.AddUser("alice", &added).ok());
-    REQUIRE(added.code() == MessageResponse::ADDED);
-  }
-  proxy.Cut();  // alice's connection is closed; she never listened, so her name waits out its grace
-  proxy.Restore();
-
-  RawChat second(proxy.address());
-  const grpc::Status unnamed = second.Send("hi", "");
-  CHECK(unnamed.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
-  CHECK(unnamed.error_message() == "register first: call AddUser with a name");
-  MessageResponse bob;
-  REQUIRE(second.AddUser("bob", &bob).ok());
-  CHECK(bob.code() == MessageResponse::ADDED);
-  CHECK(bob.msg() == "welcome, bob");  // not "you are now bob", a rename of alice
-  CHECK(proxy.relayed() == 2);        // both through the proxy, from one port
   auto observer = server.NewClient();
-  CHECK(*observer->ListUsers() == std::vector<std::string>{"alice", "bob"});
+  CheckReusedPortIsSomebodyNew(server.address(), *observer);
 }
 
 TEST_CASE("ListUsers lists the registered names sorted ignoring case", "[server][register]") {
