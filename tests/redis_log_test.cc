@@ -1,5 +1,6 @@
 // RedisLog against a real redis-server: one order for every node, ids never given twice, and a
-// follower that reads on after Redis stalled without skipping anything.
+// follower that reads on after Redis stalled, or its subscription was cut, without skipping
+// anything.
 #include <future>
 #include <mutex>
 #include <set>
@@ -10,15 +11,16 @@
 #include <catch2/catch.hpp>
 
 #include "backend/redis/redis_log.h"
+#include "support/redis_call.h"
 #include "support/redis_process.h"
 #include "support/test_server.h"
 
 namespace chat::testing {
 namespace {
 
-RedisLogOptions OptionsFor(const RedisProcess& redis) {
+RedisLogOptions LogOptionsFor(const RedisProcess& redis, int db = 0) {
   RedisLogOptions options;
-  options.endpoint = RedisEndpoint{"127.0.0.1", redis.port(), 0};
+  options.endpoint = RedisEndpoint{"127.0.0.1", redis.port(), db};
   options.read_wait = std::chrono::milliseconds(200);
   return options;
 }
@@ -74,8 +76,8 @@ TEST_CASE("entries appended through two nodes' logs are read by both in one orde
   RedisProcess redis;
   Follower follower_a;  // before the logs, which call them until they are gone
   Follower follower_b;
-  RedisLog node_a(OptionsFor(redis));
-  RedisLog node_b(OptionsFor(redis));
+  RedisLog node_a(LogOptionsFor(redis));
+  RedisLog node_b(LogOptionsFor(redis));
   follower_a.Follow(node_a);
   follower_b.Follow(node_b);
 
@@ -105,7 +107,7 @@ TEST_CASE("entries appended through two nodes' logs are read by both in one orde
 TEST_CASE("after Redis lost what a node had read, the node's next id is above all of it", "[redis]") {
   RedisProcess redis;  // no append-only file: a restart comes back empty
   Follower follower;
-  RedisLog log(OptionsFor(redis));
+  RedisLog log(LogOptionsFor(redis));
   follower.Follow(log);
   for (int i = 0; i < 10; ++i) REQUIRE(Append(log, "before").ok());
   REQUIRE(Eventually([&] { return follower.count() == 10; }));
@@ -128,7 +130,7 @@ TEST_CASE("after Redis lost everything, a node that had read less than another s
           "[redis]") {
   RedisProcess redis;  // no append-only file: a restart comes back empty
   Follower follower;
-  RedisLog ahead(OptionsFor(redis));
+  RedisLog ahead(LogOptionsFor(redis));
   follower.Follow(ahead);
   for (int i = 0; i < 10; ++i) REQUIRE(Append(ahead, "read by the node ahead").ok());
   REQUIRE(Eventually([&] { return follower.count() == 10; }));
@@ -136,7 +138,7 @@ TEST_CASE("after Redis lost everything, a node that had read less than another s
 
   redis.Kill();
   redis.Start();
-  RedisLog behind(OptionsFor(redis));  // has read nothing: its floor is 0
+  RedisLog behind(LogOptionsFor(redis));  // has read nothing: its floor is 0
   Result<std::uint64_t> id = Status(StatusCode::kUnavailable, "not yet");
   REQUIRE(Eventually([&] {
     id = Append(behind, "from the node behind");
@@ -152,7 +154,7 @@ TEST_CASE("while Redis is paused appends fail and the follower says so; afterwar
           "[redis]") {
   RedisProcess redis;
   Follower follower;
-  RedisLog log(OptionsFor(redis));
+  RedisLog log(LogOptionsFor(redis));
   follower.Follow(log);
   for (int i = 0; i < 5; ++i) REQUIRE(Append(log, "before " + std::to_string(i)).ok());
 
@@ -182,7 +184,7 @@ TEST_CASE("while Redis is paused appends fail and the follower says so; afterwar
 TEST_CASE("a follower that starts after entries were trimmed from the log is told of the gap", "[redis]") {
   RedisProcess redis;
   Follower follower;
-  RedisLogOptions options = OptionsFor(redis);
+  RedisLogOptions options = LogOptionsFor(redis);
   options.max_entries = 10;  // trimmed in Redis's own steps (MAXLEN ~), about a hundred at a time
   RedisLog log(options);
   const Result<std::uint64_t> first = Append(log, "x");
@@ -193,6 +195,88 @@ TEST_CASE("a follower that starts after entries were trimmed from the log is tol
   REQUIRE(Eventually([&] { return follower.count() > 0 && follower.entries().back().id == *first + 999; }));
   CHECK(follower.gaps() == 1);
   CHECK(follower.entries().front().id > *first + 1);
+}
+
+TEST_CASE("entries stored while a follower could not subscribe are read once it can, before anything new comes",
+          "[redis]") {
+  RedisProcess redis;
+  Follower follower;
+  RedisLog log(LogOptionsFor(redis));
+  RedisConnection admin(OptionsFor(redis));
+  follower.Follow(log);
+  for (int i = 0; i < 5; ++i) REQUIRE(Append(log, "subscribed " + std::to_string(i)).ok());
+  REQUIRE(Eventually([&] { return follower.count() == 5; }));
+
+  // The follower's subscription is cut, and it cannot subscribe again; appending still works.
+  REQUIRE(Call(admin, {"ACL", "SETUSER", "default", "-subscribe"}).ok());
+  REQUIRE(Call(admin, {"CLIENT", "KILL", "TYPE", "pubsub"}).ok());
+  REQUIRE(Eventually([&] { return !follower.health().empty(); }));
+  CHECK(follower.health().back() == StatusCode::kUnavailable);
+  for (int i = 0; i < 10; ++i) REQUIRE(Append(log, "unsubscribed " + std::to_string(i)).ok());
+
+  // Once it subscribes again it reads what it missed, with nothing more appended to announce it.
+  REQUIRE(Call(admin, {"ACL", "SETUSER", "default", "+subscribe"}).ok());
+  REQUIRE(Eventually([&] { return follower.count() == 15; }));
+  REQUIRE(Eventually([&] { return follower.health().back() == StatusCode::kOk; }));
+  for (int i = 0; i < 5; ++i) REQUIRE(Append(log, "subscribed again " + std::to_string(i)).ok());
+  REQUIRE(Eventually([&] { return follower.count() == 20; }));
+
+  const std::vector<RedisLogEntry> read = follower.entries();
+  for (std::size_t i = 0; i < read.size(); ++i) CHECK(read[i].id == read[0].id + i);
+  CHECK(read[5].payload == "unsubscribed 0");
+  CHECK(read[14].payload == "unsubscribed 9");
+  CHECK(read[19].payload == "subscribed again 4");
+  CHECK(follower.gaps() == 0);
+}
+
+TEST_CASE("a follower with nothing to read tells of a paused Redis, and of its return", "[redis]") {
+  RedisProcess redis;
+  Follower follower;
+  RedisLog log(LogOptionsFor(redis));
+  follower.Follow(log);
+  REQUIRE(Append(log, "one").ok());
+  REQUIRE(Eventually([&] { return follower.count() == 1; }));
+
+  redis.Pause();
+  REQUIRE(Eventually([&] { return !follower.health().empty(); }));
+  CHECK(follower.health().front() == StatusCode::kUnavailable);
+  redis.Resume();
+  REQUIRE(Eventually([&] { return follower.health().back() == StatusCode::kOk; }));
+  REQUIRE(Append(log, "two").ok());
+  REQUIRE(Eventually([&] { return follower.count() == 2; }));
+  CHECK(follower.gaps() == 0);
+}
+
+TEST_CASE("logs with one prefix in two databases of one Redis do not read each other's entries", "[redis]") {
+  RedisProcess redis;
+  // Both counters at 100, so that both logs give id 101 next.
+  for (int db : {1, 2}) {
+    RedisConnection admin(OptionsFor(redis, db));
+    REQUIRE(Call(admin, {"SET", "chat:next-id", "100"}).ok());
+  }
+  Follower follower_1;
+  Follower follower_2;
+  RedisLog log_1(LogOptionsFor(redis, 1));
+  RedisLog log_2(LogOptionsFor(redis, 2));
+  follower_1.Follow(log_1, 100);
+  follower_2.Follow(log_2, 100);
+  // Both subscribed: an entry of either is published while the other listens.
+  REQUIRE(Append(log_1, "warm-up 1").ok());
+  REQUIRE(Append(log_2, "warm-up 2").ok());
+  REQUIRE(Eventually([&] { return follower_1.count() == 1 && follower_2.count() == 1; }));
+
+  const Result<std::uint64_t> id_1 = Append(log_1, "in database 1");
+  REQUIRE(id_1.ok());
+  CHECK(*id_1 == 102);
+  REQUIRE(Eventually([&] { return follower_1.count() == 2; }));
+  const Result<std::uint64_t> id_2 = Append(log_2, "in database 2");
+  REQUIRE(id_2.ok());
+  CHECK(*id_2 == 102);
+  REQUIRE(Eventually([&] { return follower_2.count() == 2; }));
+  CHECK(follower_1.entries().back().payload == "in database 1");
+  CHECK(follower_2.entries().back().payload == "in database 2");
+  CHECK(follower_1.entries().front().payload == "warm-up 1");
+  CHECK(follower_2.entries().front().payload == "warm-up 2");
 }
 
 }  // namespace

@@ -49,10 +49,6 @@ RedisValue ToValue(const redisReply& reply) {
   return value;
 }
 
-Status Unreachable(std::string_view why) {
-  return Status(StatusCode::kUnavailable, fmt::format("{}: {}", kStoreUnreachable, why));
-}
-
 bool ParseNumber(std::string_view text, int& number) {
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
   return error == std::errc() && end == text.data() + text.size();
@@ -92,6 +88,56 @@ Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
   return endpoint;
 }
 
+redisContext* ConnectToRedis(const RedisConnectionOptions& options, std::string& why) {
+  const RedisEndpoint& endpoint = options.endpoint;
+  const timeval timeout = ToTimeval(options.timeout);
+  redisContext* context = redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, timeout);
+  if (context == nullptr || context->err != 0) {
+    why = context != nullptr ? fmt::format("cannot connect to {}:{}: {}", endpoint.host, endpoint.port, context->errstr)
+                             : "cannot allocate a connection";
+    if (context != nullptr) redisFree(context);
+    return nullptr;
+  }
+  redisSetTimeout(context, timeout);
+  redisEnableKeepAlive(context);
+  // A PING (or SELECT) answered: Redis is there and not stalled, not only its listening socket.
+  const std::string select = std::to_string(endpoint.db);
+  auto* reply = static_cast<redisReply*>(endpoint.db != 0 ? redisCommand(context, "SELECT %s", select.c_str())
+                                                          : redisCommand(context, "PING"));
+  if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) {
+    why = reply == nullptr ? fmt::format("{}:{} did not answer: {}", endpoint.host, endpoint.port, context->errstr)
+                           : fmt::format("{}:{} refused: {}", endpoint.host, endpoint.port, std::string(reply->str, reply->len));
+    if (reply != nullptr) freeReplyObject(reply);
+    redisFree(context);
+    return nullptr;
+  }
+  freeReplyObject(reply);
+  return context;
+}
+
+std::chrono::milliseconds ReconnectBackoff(const RedisConnectionOptions& options, int failures) {
+  thread_local std::minstd_rand random{std::random_device{}()};
+  const auto doubled = options.min_backoff * (1LL << std::min(failures - 1, 16));
+  const auto ceiling = std::min<std::chrono::milliseconds>(doubled, options.max_backoff);
+  std::uniform_int_distribution<std::int64_t> draw(ceiling.count() / 2, ceiling.count());
+  return std::chrono::milliseconds(draw(random));
+}
+
+// hiredis writes with write(2), which raises SIGPIPE on a socket whose peer, or Stop(), closed it,
+// and SIGPIPE's default ends the process. Blocked on this thread only (a library leaves the
+// process's dispositions alone), the signal stays pending and the write fails with EPIPE, which is
+// handled like any failed write.
+void BlockSigpipeOnThisThread() {
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+}
+
+Status StoreUnreachable(std::string_view why) {
+  return Status(StatusCode::kUnavailable, fmt::format("{}: {}", kStoreUnreachable, why));
+}
+
 RedisConnection::RedisConnection(RedisConnectionOptions options)
     : options_(std::move(options)), thread_([this] { Loop(); }) {}
 
@@ -112,7 +158,7 @@ void RedisConnection::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     refused.swap(waiting_);
   }
-  for (Command& command : refused) command.done(Unreachable("the connection is closing"));
+  for (Command& command : refused) command.done(StoreUnreachable("the connection is closing"));
 }
 
 void RedisConnection::Send(std::vector<std::string> argv, Callback done) {
@@ -124,7 +170,7 @@ void RedisConnection::Send(std::vector<std::string> argv, Callback done) {
       return;
     }
   }
-  done(Unreachable("the connection is closing"));
+  done(StoreUnreachable("the connection is closing"));
 }
 
 bool RedisConnection::connected() const {
@@ -133,14 +179,7 @@ bool RedisConnection::connected() const {
 }
 
 void RedisConnection::Loop() {
-  // hiredis writes with write(2), which raises SIGPIPE on a socket whose peer, or Stop(), closed
-  // it, and SIGPIPE's default ends the process. Blocked on this thread only (a library leaves the
-  // process's dispositions alone), the signal stays pending and the write fails with EPIPE, which
-  // is handled like any failed write.
-  sigset_t pipe;
-  sigemptyset(&pipe);
-  sigaddset(&pipe, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+  BlockSigpipeOnThisThread();
   int failures = 0;
   std::string why;
   std::unique_lock<std::mutex> lock(mu_);
@@ -153,12 +192,12 @@ void RedisConnection::Loop() {
       if (!made) {
         // Down: whatever waits, and whatever comes until the next attempt, is answered at once. A
         // callback may send again at once; the attempt still comes at retry_at.
-        const auto retry_at = std::chrono::steady_clock::now() + Backoff(++failures);
+        const auto retry_at = std::chrono::steady_clock::now() + ReconnectBackoff(options_, ++failures);
         while (!stopping_) {
           std::deque<Command> refused;
           refused.swap(waiting_);
           lock.unlock();
-          for (Command& command : refused) command.done(Unreachable(why));
+          for (Command& command : refused) command.done(StoreUnreachable(why));
           lock.lock();
           if (std::chrono::steady_clock::now() >= retry_at) break;
           wake_.wait_until(lock, retry_at, [this] { return stopping_ || !waiting_.empty(); });
@@ -178,29 +217,8 @@ void RedisConnection::Loop() {
 }
 
 bool RedisConnection::Connect(std::string& why) {
-  const RedisEndpoint& endpoint = options_.endpoint;
-  const timeval timeout = ToTimeval(options_.timeout);
-  redisContext* context = redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, timeout);
-  if (context == nullptr || context->err != 0) {
-    why = context != nullptr ? fmt::format("cannot connect to {}:{}: {}", endpoint.host, endpoint.port, context->errstr)
-                             : "cannot allocate a connection";
-    if (context != nullptr) redisFree(context);
-    return false;
-  }
-  redisSetTimeout(context, timeout);
-  redisEnableKeepAlive(context);
-  // A PING (or SELECT) answered: Redis is there and not stalled, not only its listening socket.
-  const std::string select = std::to_string(endpoint.db);
-  auto* reply = static_cast<redisReply*>(endpoint.db != 0 ? redisCommand(context, "SELECT %s", select.c_str())
-                                                          : redisCommand(context, "PING"));
-  if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) {
-    why = reply == nullptr ? fmt::format("{}:{} did not answer: {}", endpoint.host, endpoint.port, context->errstr)
-                           : fmt::format("{}:{} refused: {}", endpoint.host, endpoint.port, std::string(reply->str, reply->len));
-    if (reply != nullptr) freeReplyObject(reply);
-    redisFree(context);
-    return false;
-  }
-  freeReplyObject(reply);
+  redisContext* context = ConnectToRedis(options_, why);
+  if (context == nullptr) return false;
   std::lock_guard<std::mutex> lock(mu_);
   context_ = context;
   return true;
@@ -235,7 +253,7 @@ bool RedisConnection::Run(std::deque<Command>& batch) {
     std::lock_guard<std::mutex> lock(mu_);  // before the answers, which may look at connected()
     connected_ = false;
   }
-  for (std::size_t i = answered; i < batch.size(); ++i) batch[i].done(Unreachable(why));
+  for (std::size_t i = answered; i < batch.size(); ++i) batch[i].done(StoreUnreachable(why));
   return false;
 }
 
@@ -244,14 +262,6 @@ void RedisConnection::Disconnect() {
   if (context_ == nullptr) return;
   redisFree(context_);
   context_ = nullptr;
-}
-
-std::chrono::milliseconds RedisConnection::Backoff(int failures) {
-  thread_local std::minstd_rand random{std::random_device{}()};
-  const auto doubled = options_.min_backoff * (1LL << std::min(failures - 1, 16));
-  const auto ceiling = std::min<std::chrono::milliseconds>(doubled, options_.max_backoff);
-  std::uniform_int_distribution<std::int64_t> draw(ceiling.count() / 2, ceiling.count());
-  return std::chrono::milliseconds(draw(random));
 }
 
 }  // namespace chat

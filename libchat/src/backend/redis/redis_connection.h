@@ -60,6 +60,20 @@ struct RedisConnectionOptions {
   std::chrono::milliseconds max_backoff{2000};
 };
 
+// What RedisConnection and RedisFeed (redis_feed.h) share:
+
+// Connects to options.endpoint within options.timeout, which then bounds each read and write on the
+// socket, turns TCP keepalive on, and checks that Redis answers (PING, or SELECT of the url's
+// database). nullptr, with the reason in `why`, when it cannot.
+redisContext* ConnectToRedis(const RedisConnectionOptions& options, std::string& why);
+// The wait before reconnecting after `failures` (1, 2, ...) failed attempts in a row.
+std::chrono::milliseconds ReconnectBackoff(const RedisConnectionOptions& options, int failures);
+// For a thread that writes to Redis: a write to a closed socket fails with EPIPE instead of ending
+// the process.
+void BlockSigpipeOnThisThread();
+// UNAVAILABLE "the room's store is unreachable: WHY".
+Status StoreUnreachable(std::string_view why);
+
 class RedisConnection {
  public:
   // Called on the connection's thread with the reply (an error reply is a value of Type::kError),
@@ -98,8 +112,6 @@ class RedisConnection {
   // Sends `batch` and reads its replies, answering each; false once the connection failed.
   bool Run(std::deque<Command>& batch);
   void Disconnect();
-  // The next wait before reconnecting, after `failures` failed attempts in a row.
-  std::chrono::milliseconds Backoff(int failures);
 
   const RedisConnectionOptions options_;
   // The thread's only; made and freed under mu_, so that the destructor can shut its socket down.

@@ -11,13 +11,20 @@
 // node whose floor is behind another's does not take ids the other has read either
 // (redis_log.cc).
 //
-// Follow() reads the log in id order from a given id on, on a connection of its own (XREAD with
-// BLOCK), and hands each batch of entries to a callback on that connection's thread. When Redis is
-// unreachable it keeps trying (with the connection's backoff) from the last id it handed over, so
-// nothing stored is skipped; entries already trimmed away are reported as a gap.
+// Follow() hands over the log in id order from a given id on. The append script also publishes
+// each entry ("ID PAYLOAD") on the channel LogChannel(), to which every node subscribes
+// (redis_feed.h): an entry reaches the nodes in the write that stores it, and no node sends Redis
+// a command per entry to read it. What the channel cannot give, the stream does: after each
+// (re)subscription, and whenever an entry comes that is not the next one, the log reads the stream
+// from the last id it handed over (XREAD, on a connection of its own), and again if an entry was
+// published while that read was under way. So nothing stored is skipped: an entry stored while the
+// node was subscribed is published to it, and one stored before is read. Entries already trimmed
+// away are reported as a gap. When Redis is unreachable the feed and the reads keep trying, with
+// the connections' backoff.
 //
-// Threading: every method may be called from any thread; callbacks run on the threads of the log's
-// two RedisConnections (redis_connection.h) and must not block.
+// Threading: every method may be called from any thread. The callbacks run on the threads of the
+// feed or of the reading connection, one at a time (under follow_mu_, in id order), and must not
+// block or call into the log.
 #ifndef CHAT_SRC_BACKEND_REDIS_REDIS_LOG_H_
 #define CHAT_SRC_BACKEND_REDIS_REDIS_LOG_H_
 
@@ -27,11 +34,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "backend/redis/redis_connection.h"
+#include "backend/redis/redis_feed.h"
 #include "chat/status.h"
 
 namespace chat {
@@ -40,8 +49,9 @@ struct RedisLogOptions {
   RedisEndpoint endpoint;
   std::string prefix = "chat";
   std::size_t max_entries = 10000;
-  // How long one read waits for new entries before it asks again; an idle node asks Redis once
-  // per wait.
+  // How long the channel may stay quiet before the node asks Redis whether it is still there
+  // (PING); an idle node asks once per wait, and takes a Redis that does not answer within the
+  // connection's timeout as unreachable.
   std::chrono::milliseconds read_wait{2000};
   RedisConnectionOptions connection;  // its endpoint is set from `endpoint`
 };
@@ -50,6 +60,10 @@ struct RedisLogEntry {
   std::uint64_t id = 0;
   std::string payload;
 };
+
+// The channel on which the log of `prefix` in Redis's database `database` is published:
+// PREFIX:log@DATABASE.
+std::string LogChannel(std::string_view prefix, int database);
 
 class RedisLog {
  public:
@@ -89,24 +103,41 @@ class RedisLog {
   void Stop();
 
  private:
-  void Read();
-  void OnRead(Result<RedisValue> reply);
+  // The feed's handlers.
+  void OnSubscribed();
+  void OnPublished(std::string message);
+  void OnFeedLost(const Status& status);
+  // Reads the stream after last_read_, and what it answers.
+  void ReadStream();
+  void OnStreamRead(Result<RedisValue> reply);
+  // Starts a read of the stream unless one is under way, in which case it reads once more after
+  // it; whether the caller is to call ReadStream() (after releasing follow_mu_).
+  bool WantStreamReadLocked();
+  // Hands over `entries` (in id order) that come after last_read_.
+  void HandOverLocked(std::vector<RedisLogEntry> entries);
+  void ReportHealthLocked(const Status& status);
 
   const RedisLogOptions options_;
   const std::string log_key_;
   const std::string counter_key_;
+  const std::string append_function_;  // the Lua function every script sent begins with
   std::atomic<std::uint64_t> floor_{0};
   std::atomic<bool> stopping_{false};
 
-  // Touched only on reader_'s thread once Follow() started it.
-  std::uint64_t last_read_ = 0;
-  bool read_failing_ = false;
-  EntriesHandler on_entries_;
+  // The methods named ...Locked are called with it held.
+  std::mutex follow_mu_;
+  std::uint64_t last_read_ = 0;  // guarded by follow_mu_, as are the four below
+  bool subscribed_ = false;
+  bool reading_ = false;         // a read of the stream is under way
+  bool read_again_ = false;      // and another is wanted after it
+  bool failing_ = false;         // UNAVAILABLE was the last health told
+  EntriesHandler on_entries_;  // set by Follow() before the feed starts
   HealthHandler on_health_;
 
   // Last, so that their threads stop (and answer what waits) before the fields above go.
   std::unique_ptr<RedisConnection> writer_;
   std::unique_ptr<RedisConnection> reader_;
+  std::unique_ptr<RedisFeed> feed_;
 };
 
 }  // namespace chat
