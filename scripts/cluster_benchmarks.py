@@ -8,8 +8,11 @@ them: --server A,B) and one chat-server without Redis, with the same flags. Prin
 figures and the CPU each process used. Usage:
 
     scripts/cluster_benchmarks.py BUILD_DIR [--rounds N] [--workload throughput|latency] [--pause-only]
+                                  [--before-server PATH]
 
---workload runs only that workload (and no pause).
+--workload runs only that workload (and no pause). --before-server also runs two nodes of another
+chat-server program (an older build) in each round, after the one node, its turn alternating with
+the two nodes of this build's, so that a change to the nodes is measured in the same minutes.
 """
 
 import json
@@ -26,6 +29,7 @@ import time
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
 ROUNDS = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 2
 SERVER = os.path.join(BUILD, "apps/chat-server/chat-server")
+BEFORE_SERVER = sys.argv[sys.argv.index("--before-server") + 1] if "--before-server" in sys.argv else None
 BENCH = os.path.join(BUILD, "apps/chat-bench/chat-bench")
 # A load test from one host: flood control off, the limits per source address as wide as the server's.
 LOAD_TEST = ["--max-rate", "0", "--max-address-rate", "0", "--max-registration-rate", "0", "--max-names-per-address",
@@ -69,8 +73,8 @@ def start_redis(directory):
     raise RuntimeError("redis-server did not answer")
 
 
-def start_server(*flags):
-    process = subprocess.Popen([SERVER, "--address", "127.0.0.1:0", *LOAD_TEST, *flags], stdout=subprocess.PIPE,
+def start_server(*flags, program=SERVER):
+    process = subprocess.Popen([program, "--address", "127.0.0.1:0", *LOAD_TEST, *flags], stdout=subprocess.PIPE,
                                text=True)
     address = re.match(r"chat-server listening on (\S+)", process.stdout.readline()).group(1)
     return process, address
@@ -118,18 +122,23 @@ def main():
                 finally:
                     stop(single)
                 time.sleep(1)
-                prefix = f"bench{round_number}{workload}"
-                a, a_address = start_server("--redis", url, "--redis-prefix", prefix, "--node-name", "a",
-                                            "--threads", NODE_THREADS)
-                b, b_address = start_server("--redis", url, "--redis-prefix", prefix, "--node-name", "b",
-                                            "--threads", NODE_THREADS)
-                try:
-                    report(f"round {round_number}, two nodes on Redis",
-                           *bench([a_address, b_address], flags, {"node a": a, "node b": b, "redis": redis}))
-                finally:
-                    stop(a)
-                    stop(b)
-                time.sleep(1)
+                programs = [("two nodes on Redis", SERVER)]
+                if BEFORE_SERVER:
+                    before = ("two nodes on Redis, before", BEFORE_SERVER)
+                    programs = [before, *programs] if round_number % 2 else [*programs, before]
+                for label, program in programs:
+                    prefix = f"bench{round_number}{workload}{len(label)}"
+                    a, a_address = start_server("--redis", url, "--redis-prefix", prefix, "--node-name", "a",
+                                                "--threads", NODE_THREADS, program=program)
+                    b, b_address = start_server("--redis", url, "--redis-prefix", prefix, "--node-name", "b",
+                                                "--threads", NODE_THREADS, program=program)
+                    try:
+                        report(f"round {round_number}, {label}",
+                               *bench([a_address, b_address], flags, {"node a": a, "node b": b, "redis": redis}))
+                    finally:
+                        stop(a)
+                        stop(b)
+                    time.sleep(1)
 
         if "--workload" in sys.argv:
             return
