@@ -392,6 +392,9 @@ class Room {
   Result<Participant*> ResolveLocked(const Caller& caller, bool make);
   // A new participant for calls without a token from `peer`.
   Participant& ParticipantOfPeerLocked(const std::string& peer);
+  // Calls from the participant's connection are no longer its own: the peer string is forgotten,
+  // and the participant is reached by its session token only.
+  void DetachPeerLocked(Participant& participant);
   // A new participant numbered `number`, counted against the source address of `peer`.
   Participant& AddParticipantLocked(std::uint64_t number, const std::string& peer);
   // "alice (ipv4:1.2.3.4:5)", for logs. Never the token.

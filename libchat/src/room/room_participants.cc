@@ -29,10 +29,7 @@ Result<Room::Participant*> Room::ResolveLocked(const Caller& caller, bool make) 
     // From now on the session is who this participant is. The connection it began on may close,
     // and another may come to have the same peer string; calls from that one are somebody else's.
     participant.session_used = true;
-    if (!participant.peer.empty()) {
-      by_peer_.erase(participant.peer);
-      participant.peer.clear();
-    }
+    DetachPeerLocked(participant);
   }
   return &participant;
 }
@@ -50,13 +47,18 @@ void Room::ConnectionOpened(const std::string& peer) {
   if (known == by_peer_.end()) return;
   const std::uint64_t number = known->second;
   Participant& participant = participants_.at(number);
-  by_peer_.erase(known);
-  participant.peer.clear();
+  DetachPeerLocked(participant);
   if (!participant.folded_name.empty()) {
     spdlog::info("{}: its connection closed, as a new one comes from {}; the name waits for its token",
                  DescribeLocked(participant), peer);
   }
   ForgetParticipantIfUnusedLocked(number);
+}
+
+void Room::DetachPeerLocked(Participant& participant) {
+  if (participant.peer.empty()) return;
+  by_peer_.erase(participant.peer);
+  participant.peer.clear();
 }
 
 Room::Participant& Room::ParticipantOfPeerLocked(const std::string& peer) {
