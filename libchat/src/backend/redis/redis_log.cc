@@ -163,8 +163,9 @@ void RedisLog::OnPublished(std::string message) {
     std::lock_guard<std::mutex> lock(follow_mu_);
     if (id <= last_read_) return;
     if (!reading_ && id == last_read_ + 1) {
+      message.erase(0, space + 1);  // the payload, without a copy
       std::vector<RedisLogEntry> entries;
-      entries.push_back(RedisLogEntry{id, message.substr(space + 1)});
+      entries.push_back(RedisLogEntry{id, std::move(message)});
       HandOverLocked(std::move(entries));
       return;
     }
@@ -210,10 +211,10 @@ void RedisLog::OnStreamRead(Result<RedisValue> reply) {
   std::vector<RedisLogEntry> entries;
   std::size_t answered = 0;
   if (reply->type == RedisValue::Type::kArray && !reply->elements.empty()) {
-    const RedisValue& stream = reply->elements.front();
+    RedisValue& stream = reply->elements.front();
     if (stream.elements.size() == 2) {
       answered = stream.elements[1].elements.size();
-      for (RedisValue& entry : reply->elements.front().elements[1].elements) {
+      for (RedisValue& entry : stream.elements[1].elements) {
         if (entry.elements.size() != 2 || entry.elements[1].elements.size() != 2) continue;
         const std::uint64_t id = IdOfEntry(entry.elements[0].text);
         if (id != 0) entries.push_back(RedisLogEntry{id, std::move(entry.elements[1].elements[1].text)});
