@@ -100,7 +100,9 @@ def report(label, result, used):
     cpu = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in used.items())
     print(f"{label}: {result['deliveries_per_s']:,.0f} deliveries/s, {result['accepted']:,} accepted, "
           f"{result['refused']} refused, lost {result['lost']}, reordered {result['reordered']}, "
-          f"p50 {result['p50_us']:,} µs, p99 {result['p99_us']:,} µs, p99.9 {result['p999_us']:,} µs; CPU: {cpu}",
+          f"p50 {result['p50_us']:,} µs, p99 {result['p99_us']:,} µs, p99.9 {result['p999_us']:,} µs; "
+          f"first copy p50 {result['first_copy_p50_us']:,} µs, p99 {result['first_copy_p99_us']:,} µs; "
+          f"last copy p50 {result['last_copy_p50_us']:,} µs, p99 {result['last_copy_p99_us']:,} µs; CPU: {cpu}",
           flush=True)
 
 

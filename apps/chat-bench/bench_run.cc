@@ -105,6 +105,10 @@ Result<BenchResult> RunBench(const BenchOptions& options) {
   result.p99_us = tally.latency.Percentile(0.99);
   result.p999_us = tally.latency.Percentile(0.999);
   result.max_us = tally.latency.max();
+  result.first_copy_p50_us = tally.first_copies.Percentile(0.50);
+  result.first_copy_p99_us = tally.first_copies.Percentile(0.99);
+  result.last_copy_p50_us = tally.last_copies.Percentile(0.50);
+  result.last_copy_p99_us = tally.last_copies.Percentile(0.99);
   const double run_seconds = static_cast<double>(drained - started) / 1e9;
   result.bench_cost = CostBetween(load_before, load_after, run_seconds, result.deliveries);
   if (before_subscribers && with_subscribers && after_sending && after_drain) {

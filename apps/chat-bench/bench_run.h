@@ -46,6 +46,9 @@ struct BenchResult {
   double accepted_per_s = 0;      // over the sending time
   double deliveries_per_s = 0;    // from the first send to the last delivery
   std::uint64_t p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
+  // Over the messages rather than the deliveries: each message's first copy (the path to the first
+  // subscriber) and its last (the path and the fan-out to every subscriber).
+  std::uint64_t first_copy_p50_us = 0, first_copy_p99_us = 0, last_copy_p50_us = 0, last_copy_p99_us = 0;
   // Which server was measured: "started" (a chat-server process chat-bench started), "in-process"
   // or "given" (--server).
   std::string server_kind;

@@ -37,6 +37,8 @@ std::string FormatTable(const BenchResult& r) {
   table += fmt::format("  deliveries   {:>12}           {:>12.0f} /s\n", r.deliveries, r.deliveries_per_s);
   table += fmt::format("  latency      p50 {} us   p90 {} us   p99 {} us   p99.9 {} us   max {} us\n", r.p50_us,
                        r.p90_us, r.p99_us, r.p999_us, r.max_us);
+  table += fmt::format("  per message  first copy p50 {} us   p99 {} us   last copy p50 {} us   p99 {} us\n",
+                       r.first_copy_p50_us, r.first_copy_p99_us, r.last_copy_p50_us, r.last_copy_p99_us);
   table += fmt::format("  lost {}   reordered {}   evicted {} (and {} of {} stalled)   refused sends {}\n", r.lost,
                        r.reordered, r.evicted, r.stalled_evicted, r.options.stalled, r.refused);
   if (r.refused > 0) table += fmt::format("  first refusal: {}\n", r.first_refusal);
@@ -57,13 +59,14 @@ std::string FormatJson(const BenchResult& r) {
       R"({{"subscribers":{},"connections":{},"stalled":{},"senders":{},"rate":{},"duration_s":{},"size":{},)"
       R"("accepted":{},"accepted_per_s":{:.1f},"deliveries":{},"deliveries_per_s":{:.1f},)"
       R"("p50_us":{},"p90_us":{},"p99_us":{},"p999_us":{},"max_us":{},)"
+      R"("first_copy_p50_us":{},"first_copy_p99_us":{},"last_copy_p50_us":{},"last_copy_p99_us":{},)"
       R"("lost":{},"reordered":{},"evicted":{},"stalled_evicted":{},"refused":{},)"
       R"("stream":"{}","reader_threads":{},"reader_queues":"{}",)"
       R"("server":"{}","server_measured":{},"server_cpu_percent":{:.2f},"server_rss_kb":{},"rss_per_subscriber_kb":{:.2f},)"
       R"({},{}}})",
       o.subscribers, o.connections > 0 ? o.connections : o.subscribers, o.stalled, o.senders, o.rate, o.duration_s,
       o.size, r.accepted, r.accepted_per_s, r.deliveries, r.deliveries_per_s, r.p50_us, r.p90_us, r.p99_us,
-      r.p999_us, r.max_us, r.lost, r.reordered, r.evicted, r.stalled_evicted, r.refused, o.batched ? "subscribe" : "listen", o.reader_threads,
+      r.p999_us, r.max_us, r.first_copy_p50_us, r.first_copy_p99_us, r.last_copy_p50_us, r.last_copy_p99_us, r.lost, r.reordered, r.evicted, r.stalled_evicted, r.refused, o.batched ? "subscribe" : "listen", o.reader_threads,
       o.reader_queue_per_thread ? "per-thread" : "shared", r.server_kind, r.server_source.empty() ? "false" : "true",
       r.server_cpu_percent, r.server_rss_kb, r.rss_per_subscriber_kb, CostJson("server", r.server_cost),
       CostJson("bench", r.bench_cost));

@@ -12,6 +12,7 @@
 
 #include "chat.grpc.pb.h"
 #include "client/connection.h"
+#include "latency_recorder.h"
 #include "common/thread_annotations.h"
 #include "server_list.h"
 #include "stamp.h"
@@ -37,7 +38,7 @@ class SubscriberPool::Reader {
   // Advances the reader after `step` came back, recording a delivery's latency in `latency` (the
   // polling thread's own); false once it has finished for good. Each step may come back on another
   // reader thread than the last: gRPC orders them, and HandOff/TakeOver tell ThreadSanitizer so.
-  bool Advance(Step step, bool ok, LatencyHistogram& latency) {
+  bool Advance(Step step, bool ok, LatencyRecorder& latency) {
     TakeOver(this);
     switch (step) {
       case Step::kStarted:
@@ -91,12 +92,12 @@ class SubscriberPool::Reader {
   virtual void Read(Tag* tag) = 0;
   virtual void Finish(grpc::Status* status, Tag* tag) = 0;
   // Hands every message of what was read, in order, to OnMessage.
-  virtual void OnRead(LatencyHistogram& latency) = 0;
+  virtual void OnRead(LatencyRecorder& latency) = 0;
 
-  void OnMessage(const Message& message, std::int64_t now, LatencyHistogram& latency) {
+  void OnMessage(const Message& message, std::int64_t now, LatencyRecorder& latency) {
     if (message.kind() != Message::CHAT) return;
     if (const std::optional<std::int64_t> sent = SentNanos(message.msg())) {
-      latency.Record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - *sent)) / 1000);
+      latency.Record(message.id(), static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - *sent)) / 1000);
     }
     if (message.id() <= last_id_.load(std::memory_order_relaxed)) {
       ++reordered_;
@@ -154,7 +155,7 @@ class StreamReader final : public SubscriberPool::Reader {
   void Read(Tag* tag) override { stream_->Read(&incoming_, tag); }
   void Finish(grpc::Status* status, Tag* tag) override { stream_->Finish(status, tag); }
 
-  void OnRead(LatencyHistogram& latency) override {
+  void OnRead(LatencyRecorder& latency) override {
     const std::int64_t now = NowNanos();
     if constexpr (std::is_same_v<Incoming, MessageBatch>) {
       for (const Message& message : incoming_.messages()) OnMessage(message, now, latency);
@@ -200,7 +201,7 @@ class SubscriberPool::Readers {
     }
     for (std::size_t i = 0; i < latencies_.size(); ++i) {
       grpc::CompletionQueue* queue = queues_[i % queues_.size()].get();
-      LatencyHistogram* latency = &latencies_[i];
+      LatencyRecorder* latency = &latencies_[i];
       threads_.emplace_back([this, queue, latency] { Poll(queue, *latency); });
     }
   }
@@ -224,14 +225,14 @@ class SubscriberPool::Readers {
   const std::vector<std::unique_ptr<Reader>>& readers() const { return readers_; }
 
   // Every delivery's latency; complete once Stop() has returned.
-  LatencyHistogram MergedLatency() const {
-    LatencyHistogram merged;
-    for (const LatencyHistogram& latency : latencies_) merged.Merge(latency);
+  LatencyRecorder MergedLatency() const {
+    LatencyRecorder merged;
+    for (const LatencyRecorder& latency : latencies_) merged.Merge(latency);
     return merged;
   }
 
  private:
-  void Poll(grpc::CompletionQueue* queue, LatencyHistogram& latency) {
+  void Poll(grpc::CompletionQueue* queue, LatencyRecorder& latency) {
     void* tag = nullptr;
     bool ok = false;
     while (queue->Next(&tag, &ok)) {
@@ -248,7 +249,7 @@ class SubscriberPool::Readers {
   std::mutex mu_;
   std::condition_variable all_finished_;
   std::size_t finished_ = 0;  // guarded by mu_
-  std::vector<LatencyHistogram> latencies_;  // one per thread
+  std::vector<LatencyRecorder> latencies_;  // one per thread
   std::vector<std::thread> threads_;
 };
 
@@ -326,7 +327,10 @@ SubscriberPool::Tally SubscriberPool::Close(std::uint64_t accepted) {
       tally.lost += accepted - reader->received();
     }
   }
-  tally.latency = readers_->MergedLatency();
+  const LatencyRecorder latency = readers_->MergedLatency();
+  tally.latency = latency.deliveries();
+  tally.first_copies = latency.FirstCopies();
+  tally.last_copies = latency.LastCopies();
   return tally;
 }
 

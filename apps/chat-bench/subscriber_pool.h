@@ -48,6 +48,8 @@ class SubscriberPool {
     Status first_failure;
     std::int64_t last_delivery_nanos = 0;
     LatencyHistogram latency;      // from the send stamp to the delivery
+    LatencyHistogram first_copies;  // per message, to its first delivery (LatencyRecorder)
+    LatencyHistogram last_copies;   // per message, to its last delivery
   };
 
   // Opens every stream (over TLS when `tls_root_certificates` are given) and returns once the

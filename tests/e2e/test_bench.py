@@ -27,6 +27,12 @@ class BenchTest(unittest.TestCase):
         self.assertEqual(result["reordered"], 0)
         self.assertEqual(result["evicted"], 0)
         self.assertEqual(result["stalled_evicted"], 0)
+        # Every subscriber got every message, so each message's first copy came no later than the
+        # deliveries at any percentile, and its last copy no earlier.
+        self.assertGreater(result["first_copy_p50_us"], 0)
+        for percentile in ("p50", "p99"):
+            self.assertLessEqual(result[f"first_copy_{percentile}_us"], result[f"{percentile}_us"])
+            self.assertLessEqual(result[f"{percentile}_us"], result[f"last_copy_{percentile}_us"])
 
     def test_in_process_the_server_shares_the_process_and_still_loses_nothing(self):
         result = harness.bench("--in-process", "--subscribers", "5", "--senders", "1", "--duration", "1",
