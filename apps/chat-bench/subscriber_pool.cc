@@ -193,10 +193,16 @@ class SubscriberPool::Readers {
     for (int i = 0; i < connection_count; ++i) {
       stubs_.push_back(Chat::NewStub(NewConnection(ServerFor(servers, i), tls_root_certificates)));
     }
+    // Connection c is on server c % servers (ServerFor), so its queue is chosen by c / servers:
+    // every queue, and so every reader thread, then reads from every server, as it does from one.
+    // By c % queues instead, with two servers and two threads each thread would read one node
+    // only, and the copies of the node whose fan-out came later would wait for one thread while
+    // the other had nothing to do.
+    const int server_count = static_cast<int>(servers.size());
     for (int i = 0; i < subscribers; ++i) {
       const int connection = i % connection_count;
       readers_.push_back(NewReader(pool, stubs_[static_cast<std::size_t>(connection)].get(),
-                                   queues_[static_cast<std::size_t>(connection % queue_count)].get(),
+                                   queues_[static_cast<std::size_t>(connection / server_count % queue_count)].get(),
                                    polling.batched));
     }
     for (std::size_t i = 0; i < latencies_.size(); ++i) {
