@@ -1,5 +1,6 @@
 #include "support/redis_process.h"
 
+#include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -84,7 +85,16 @@ void RedisProcess::Start() {
   std::vector<char*> argv;
   for (std::string& argument : arguments) argv.push_back(argument.data());
   argv.push_back(nullptr);
-  REQUIRE(posix_spawnp(&pid_, "redis-server", nullptr, nullptr, argv.data(), environ) == 0);
+  // Its standard streams go to /dev/null (it logs to its file): a redis-server left behind by a
+  // test process that crashed must not hold the test runner's pipes open, or ctest waits for it.
+  posix_spawn_file_actions_t streams;
+  posix_spawn_file_actions_init(&streams);
+  for (const int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
+    posix_spawn_file_actions_addopen(&streams, fd, "/dev/null", O_RDWR, 0);
+  }
+  const int spawned = posix_spawnp(&pid_, "redis-server", &streams, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&streams);
+  REQUIRE(spawned == 0);
   const bool up = Eventually([this] {
     if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
       pid_ = -1;
