@@ -71,6 +71,16 @@ Result<std::uint64_t> Append(RedisLog& log, std::string payload) {
   return answered.get();
 }
 
+// Appends `payload` until a Redis that is coming back stores it, and returns its id.
+std::uint64_t AppendOnceStored(RedisLog& log, const std::string& payload) {
+  Result<std::uint64_t> id = Status(StatusCode::kUnavailable, "not yet");
+  REQUIRE(Eventually([&] {
+    id = Append(log, payload);
+    return id.ok();
+  }));
+  return *id;
+}
+
 TEST_CASE("entries appended through two nodes' logs are read by both in one order, with ids one apart",
           "[redis]") {
   RedisProcess redis;
@@ -115,12 +125,7 @@ TEST_CASE("after Redis lost what a node had read, the node's next id is above al
 
   redis.Kill();
   redis.Start();
-  Result<std::uint64_t> id = Status(StatusCode::kUnavailable, "not yet");
-  REQUIRE(Eventually([&] {
-    id = Append(log, "after");
-    return id.ok();
-  }));
-  CHECK(*id > last_read);
+  CHECK(AppendOnceStored(log, "after") > last_read);
   REQUIRE(Eventually([&] { return follower.count() == 11; }));
   CHECK(follower.entries().back().payload == "after");
 }
@@ -143,12 +148,7 @@ TEST_CASE("after Redis restarted from a snapshot older than what a node had read
 
   redis.Kill();
   redis.Start();  // the counter is back at the tenth id
-  Result<std::uint64_t> id = Status(StatusCode::kUnavailable, "not yet");
-  REQUIRE(Eventually([&] {
-    id = Append(log, "after the restart");
-    return id.ok();
-  }));
-  CHECK(*id > last_read);
+  CHECK(AppendOnceStored(log, "after the restart") > last_read);
   REQUIRE(Eventually([&] { return follower.count() == 21; }));
   CHECK(follower.entries().back().payload == "after the restart");
 }
@@ -167,12 +167,7 @@ TEST_CASE("after Redis lost everything, a node that had read less than another s
   redis.Kill();
   redis.Start();
   RedisLog behind(LogOptionsFor(redis));  // has read nothing: its floor is 0
-  Result<std::uint64_t> id = Status(StatusCode::kUnavailable, "not yet");
-  REQUIRE(Eventually([&] {
-    id = Append(behind, "from the node behind");
-    return id.ok();
-  }));
-  CHECK(*id > last_read);
+  CHECK(AppendOnceStored(behind, "from the node behind") > last_read);
   // And the node ahead reads it: nothing it skips as read.
   REQUIRE(Eventually([&] { return follower.count() == 11; }));
   CHECK(follower.entries().back().payload == "from the node behind");

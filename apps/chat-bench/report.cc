@@ -66,7 +66,9 @@ std::string FormatJson(const BenchResult& r) {
       R"({},{}}})",
       o.subscribers, o.connections > 0 ? o.connections : o.subscribers, o.stalled, o.senders, o.rate, o.duration_s,
       o.size, r.accepted, r.accepted_per_s, r.deliveries, r.deliveries_per_s, r.p50_us, r.p90_us, r.p99_us,
-      r.p999_us, r.max_us, r.first_copy_p50_us, r.first_copy_p99_us, r.last_copy_p50_us, r.last_copy_p99_us, r.lost, r.reordered, r.evicted, r.stalled_evicted, r.refused, o.batched ? "subscribe" : "listen", o.reader_threads,
+      r.p999_us, r.max_us, r.first_copy_p50_us, r.first_copy_p99_us, r.last_copy_p50_us, r.last_copy_p99_us,
+      r.lost, r.reordered, r.evicted, r.stalled_evicted, r.refused, o.batched ? "subscribe" : "listen",
+      o.reader_threads,
       o.reader_queue_per_thread ? "per-thread" : "shared", r.server_kind, r.server_source.empty() ? "false" : "true",
       r.server_cpu_percent, r.server_rss_kb, r.rss_per_subscriber_kb, CostJson("server", r.server_cost),
       CostJson("bench", r.bench_cost));

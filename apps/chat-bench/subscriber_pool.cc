@@ -12,8 +12,8 @@
 
 #include "chat.grpc.pb.h"
 #include "client/connection.h"
-#include "latency_recorder.h"
 #include "common/thread_annotations.h"
+#include "latency_recorder.h"
 #include "server_list.h"
 #include "stamp.h"
 #include "wire/wire.h"
@@ -230,7 +230,8 @@ class SubscriberPool::Readers {
 
   const std::vector<std::unique_ptr<Reader>>& readers() const { return readers_; }
 
-  // Every delivery's latency; complete once Stop() has returned.
+  // Every delivery's latency, and each message's first and last copy; complete once Stop() has
+  // returned.
   LatencyRecorder MergedLatency() const {
     LatencyRecorder merged;
     for (const LatencyRecorder& latency : latencies_) merged.Merge(latency);
